@@ -1,0 +1,2 @@
+//! Placement benchmark: planned.
+fn main() {}

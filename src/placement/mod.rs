@@ -1,0 +1,1 @@
+//! Placement of jobs on GPU pools: planned (feasibility, predicted end, tie-breakers).

@@ -1,0 +1,236 @@
+//! Unit tests of the reference model, one rule at a time ([Q1]–[Q7]).
+#![cfg(not(loom))]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use orchestrator_core::queue::{
+    EnqueueErrorKind, InMemoryQueue, Policy, Priority, TryDequeueError,
+};
+
+use Priority::{Batch, Interactive};
+
+fn drain_ids<T>(q: &mut InMemoryQueue<T>) -> Vec<u64> {
+    let mut ids = Vec::new();
+    while let Ok(job) = q.dequeue() {
+        ids.push(job.id);
+    }
+    ids
+}
+
+#[test]
+fn q1_capacity_zero_rejects_everything_under_both_policies() {
+    for policy in [Policy::Reject, Policy::DropLru] {
+        let mut q = InMemoryQueue::with_capacity_policy(0, policy);
+        for (id, prio) in [(1, Batch), (2, Interactive)] {
+            let err = q.enqueue(id, prio).unwrap_err();
+            assert_eq!(err.kind(), EnqueueErrorKind::QueueFull, "{policy}");
+            assert_eq!(*err.id(), id);
+        }
+        assert_eq!(q.len(), 0);
+        assert_eq!(q.capacity(), 0);
+        assert_eq!(q.dequeue().unwrap_err(), TryDequeueError::Empty);
+    }
+}
+
+#[test]
+fn q2_reject_hands_item_back_and_changes_nothing() {
+    let mut q = InMemoryQueue::with_capacity_policy(2, Policy::Reject);
+    q.enqueue_item(1, Batch, "a").unwrap();
+    q.enqueue_item(2, Interactive, "b").unwrap();
+    let err = q.enqueue_item(3, Interactive, "c").unwrap_err();
+    assert!(err.is_full());
+    assert_eq!(err.priority(), Interactive);
+    let job = err.into_job();
+    assert_eq!((job.id, job.priority, job.item), (3, Interactive, "c"));
+    assert_eq!(q.snapshot_priority(Batch), vec![1]);
+    assert_eq!(q.snapshot_priority(Interactive), vec![2]);
+    assert_eq!(q.len(), 2);
+}
+
+#[test]
+fn q2_drop_lru_evicts_oldest_batch_first() {
+    let mut q = InMemoryQueue::with_capacity_policy(3, Policy::DropLru);
+    q.enqueue_item(1, Interactive, "i1").unwrap();
+    q.enqueue_item(2, Batch, "b2").unwrap();
+    q.enqueue_item(3, Batch, "b3").unwrap();
+    let admitted = q.enqueue_item(4, Interactive, "i4").unwrap();
+    let evicted = admitted.evicted.expect("a full DropLru queue evicts");
+    assert_eq!(
+        (evicted.id, evicted.priority, evicted.item),
+        (2, Batch, "b2")
+    );
+    assert_eq!(q.snapshot_priority(Batch), vec![3]);
+    assert_eq!(q.snapshot_priority(Interactive), vec![1, 4]);
+}
+
+#[test]
+fn q2_drop_lru_evicts_oldest_interactive_when_no_batch() {
+    let mut q = InMemoryQueue::with_capacity_policy(2, Policy::DropLru);
+    q.enqueue(1, Interactive).unwrap();
+    q.enqueue(2, Interactive).unwrap();
+    let evicted = q.enqueue(3, Batch).unwrap().evicted.unwrap();
+    assert_eq!((evicted.id, evicted.priority), (1, Interactive));
+    assert!(!q.contains(&1));
+    assert_eq!(drain_ids(&mut q), vec![2, 3]);
+}
+
+#[test]
+fn q2_room_means_no_eviction() {
+    let mut q = InMemoryQueue::with_capacity_policy(2, Policy::DropLru);
+    assert!(!q.enqueue(1, Batch).unwrap().evicted_one());
+    assert!(!q.enqueue(2, Batch).unwrap().evicted_one());
+    assert!(q.enqueue(3, Batch).unwrap().evicted_one());
+}
+
+#[test]
+fn q2_duplicate_live_id_is_refused_and_item_returned() {
+    let mut q = InMemoryQueue::with_capacity_policy(4, Policy::DropLru);
+    q.enqueue_item(5, Batch, 50).unwrap();
+    let err = q.enqueue_item(5, Interactive, 51).unwrap_err();
+    assert_eq!(err.kind(), EnqueueErrorKind::DuplicateId);
+    assert_eq!(err.into_item(), 51);
+    assert_eq!(q.len(), 1);
+    // Once the job is no longer live, its id may be used again.
+    assert_eq!(q.dequeue().unwrap().item, 50);
+    q.enqueue_item(5, Interactive, 52).unwrap();
+    assert_eq!(q.cancel(&5), Some(52));
+    q.enqueue_item(5, Batch, 53).unwrap();
+}
+
+#[test]
+fn q2_duplicate_is_checked_before_closed_and_full() {
+    let mut q = InMemoryQueue::with_capacity_policy(1, Policy::Reject);
+    q.enqueue(1, Batch).unwrap();
+    assert_eq!(
+        q.enqueue(1, Batch).unwrap_err().kind(),
+        EnqueueErrorKind::DuplicateId
+    );
+    q.close();
+    assert_eq!(
+        q.enqueue(1, Batch).unwrap_err().kind(),
+        EnqueueErrorKind::DuplicateId
+    );
+    assert_eq!(
+        q.enqueue(2, Batch).unwrap_err().kind(),
+        EnqueueErrorKind::Closed
+    );
+}
+
+#[test]
+fn q3_interactive_first_then_fifo() {
+    let mut q = InMemoryQueue::with_capacity_policy(8, Policy::Reject);
+    for (id, prio) in [(1, Batch), (2, Interactive), (3, Batch), (4, Interactive)] {
+        q.enqueue(id, prio).unwrap();
+    }
+    let first = q.dequeue().unwrap();
+    assert_eq!((first.id, first.priority), (2, Interactive));
+    assert_eq!(drain_ids(&mut q), vec![4, 1, 3]);
+    assert_eq!(q.dequeue().unwrap_err(), TryDequeueError::Empty);
+}
+
+#[test]
+fn q4_cancel_returns_payload_once() {
+    let mut q = InMemoryQueue::with_capacity_policy(4, Policy::Reject);
+    q.enqueue_item(1, Batch, 'a').unwrap();
+    q.enqueue_item(2, Batch, 'b').unwrap();
+    q.enqueue_item(3, Interactive, 'c').unwrap();
+    assert_eq!(q.cancel(&2), Some('b'));
+    assert_eq!(q.cancel(&2), None);
+    assert_eq!(q.cancel(&99), None);
+    assert_eq!(q.len(), 2);
+    assert_eq!(drain_ids(&mut q), vec![3, 1]);
+}
+
+#[test]
+fn q5_snapshot_lists_live_ids_front_to_back() {
+    let mut q = InMemoryQueue::with_capacity_policy(8, Policy::Reject);
+    for id in [10, 11, 12] {
+        q.enqueue(id, Batch).unwrap();
+    }
+    q.enqueue(20, Interactive).unwrap();
+    q.cancel(&11);
+    assert_eq!(q.snapshot_priority(Batch), vec![10, 12]);
+    assert_eq!(q.snapshot_priority(Interactive), vec![20]);
+}
+
+#[test]
+fn q6_position_counts_jobs_served_before() {
+    let mut q = InMemoryQueue::with_capacity_policy(8, Policy::Reject);
+    q.enqueue(1, Batch).unwrap();
+    q.enqueue(2, Batch).unwrap();
+    q.enqueue(3, Interactive).unwrap();
+    assert_eq!(q.position(&3), Some(0));
+    assert_eq!(q.position(&1), Some(1));
+    assert_eq!(q.position(&2), Some(2));
+    assert_eq!(q.position(&4), None);
+    assert_eq!(q.len(), 3);
+    assert_eq!(q.len_priority(Batch), 2);
+    assert_eq!(q.policy(), Policy::Reject);
+    assert!(!q.is_empty());
+}
+
+#[test]
+fn q7_close_refuses_then_drains_then_reports_closed() {
+    let mut q = InMemoryQueue::with_capacity_policy(4, Policy::DropLru);
+    q.enqueue_item(1, Batch, "x").unwrap();
+    q.close();
+    assert!(q.is_closed());
+    let err = q.enqueue_item(2, Interactive, "y").unwrap_err();
+    assert!(err.is_closed());
+    assert_eq!(err.into_item(), "y");
+    assert_eq!(q.dequeue().unwrap().item, "x");
+    assert_eq!(q.dequeue().unwrap_err(), TryDequeueError::Closed);
+    q.close();
+    assert_eq!(q.dequeue().unwrap_err(), TryDequeueError::Closed);
+}
+
+/// A payload that logs its own drop.
+struct Tracked {
+    serial: u32,
+    log: Rc<RefCell<Vec<u32>>>,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.log.borrow_mut().push(self.serial);
+    }
+}
+
+#[test]
+fn q7_dropping_the_queue_drops_each_payload_once() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let make = |serial| Tracked {
+        serial,
+        log: Rc::clone(&log),
+    };
+    let mut q = InMemoryQueue::with_capacity_policy(3, Policy::DropLru);
+    q.enqueue_item(1, Batch, make(1)).ok().unwrap();
+    q.enqueue_item(2, Interactive, make(2)).ok().unwrap();
+    q.enqueue_item(3, Batch, make(3)).ok().unwrap();
+    // Evicts job 1; the caller owns it and drops it here.
+    let evicted = q.enqueue_item(4, Batch, make(4)).ok().unwrap().evicted;
+    assert_eq!(evicted.as_ref().map(|job| job.id), Some(1));
+    drop(evicted);
+    assert_eq!(*log.borrow(), vec![1]);
+    drop(q.cancel(&3));
+    drop(q);
+    let mut dropped = log.borrow().clone();
+    dropped.sort_unstable();
+    assert_eq!(dropped, vec![1, 2, 3, 4]);
+}
+
+#[test]
+fn errors_render_without_payload() {
+    let mut q = InMemoryQueue::with_capacity_policy(0, Policy::Reject);
+    let err = q.enqueue_item(42, Interactive, vec![0u8; 3]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "enqueue of interactive job 42 refused: queue is full"
+    );
+    let debug = format!("{err:?}");
+    assert!(
+        debug.contains("QueueFull") && debug.contains("42"),
+        "{debug}"
+    );
+}
