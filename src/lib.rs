@@ -7,9 +7,12 @@
 //!
 //! * [`queue::InMemoryQueue`]: the sequential reference model, the executable
 //!   definition of the semantics below.
+//! * [`queue::ConcurrentQueue`]: the same semantics shared across threads (`&self`,
+//!   `Arc`), lock-free on its hot path, with blocking and async dequeue and the
+//!   guarantees \[C1\]–\[C8\] under concurrency listed on the type. Its protocol is
+//!   model-checked with loom (`loom-tests/`).
 //! * [`placement`]: choose a GPU pool for a job from pool snapshots.
-//! * Planned: `ConcurrentQueue`, the lock-free shared queue with the same semantics
-//!   under concurrency; stats and backpressure.
+//! * Planned: stats, wait-time percentiles, metrics export and backpressure.
 //!
 //! # Semantics
 //!
@@ -20,9 +23,9 @@
 //!   [`Priority`](queue::Priority): `Interactive` (served first) or `Batch`. A *lane*
 //!   is the FIFO of one priority. A job is *live* from its admission until it is
 //!   dequeued, canceled or evicted.
-//! * **[Q1]** The capacity `C` is fixed at construction and `len() <= C` always.
+//! * **\[Q1\]** The capacity `C` is fixed at construction and `len() <= C` always.
 //!   `C == 0` is allowed and refuses every enqueue under both policies.
-//! * **[Q2]** `enqueue` checks, in this order: a live duplicate id is refused with
+//! * **\[Q2\]** `enqueue` checks, in this order: a live duplicate id is refused with
 //!   `DuplicateId`; a closed queue refuses with `Closed`; if `len() < C` the job joins
 //!   the back of its lane; a full queue refuses with `QueueFull` under
 //!   [`Policy::Reject`](queue::Policy::Reject), and under
@@ -30,14 +33,14 @@
 //!   there is none, the oldest `Interactive` job), admits the new job, and returns the
 //!   evicted job (id, priority, payload) to the caller. Every refusal hands the payload
 //!   back in the [`EnqueueError`](queue::EnqueueError) and changes nothing.
-//! * **[Q3]** `dequeue` takes the front of the `Interactive` lane, else the front of
+//! * **\[Q3\]** `dequeue` takes the front of the `Interactive` lane, else the front of
 //!   the `Batch` lane, and reports how long the job waited.
-//! * **[Q4]** `cancel(&id)` removes the live job `id` wherever it is and returns its
+//! * **\[Q4\]** `cancel(&id)` removes the live job `id` wherever it is and returns its
 //!   payload; it returns `None` if `id` is not live.
-//! * **[Q5]** `snapshot_priority(p)` lists the live ids of lane `p`, front to back.
-//! * **[Q6]** `len`, `is_empty`, `capacity`, `policy`, and `position(&id)`: how many
+//! * **\[Q5\]** `snapshot_priority(p)` lists the live ids of lane `p`, front to back.
+//! * **\[Q6\]** `len`, `is_empty`, `capacity`, `policy`, and `position(&id)`: how many
 //!   live jobs would be dequeued before `id`.
-//! * **[Q7]** After `close()`, enqueues fail with `Closed`; dequeues drain what is
+//! * **\[Q7\]** After `close()`, enqueues fail with `Closed`; dequeues drain what is
 //!   left, then report [`TryDequeueError::Closed`](queue::TryDequeueError::Closed).
 //!   Dropping a queue drops every payload still inside exactly once.
 //!
@@ -62,3 +65,10 @@
 
 pub mod placement;
 pub mod queue;
+mod sync;
+
+// The loom models: compiled into this crate's unit-test binary only under
+// `RUSTFLAGS="--cfg loom" cargo test --release`, where `sync` hands out loom types.
+#[cfg(all(test, loom))]
+#[path = "../loom-tests/mod.rs"]
+mod loom_tests;

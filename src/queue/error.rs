@@ -9,7 +9,7 @@ use super::{Job, Priority};
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum EnqueueErrorKind {
     /// The queue was full under [`Policy::Reject`](super::Policy::Reject), or had
-    /// capacity 0, or (concurrent queue, [C7]) every unit of capacity was held by
+    /// capacity 0, or (concurrent queue, \[C7\]) every unit of capacity was held by
     /// enqueues still in flight.
     QueueFull,
     /// A job with the same id is live (queued and not yet dequeued, canceled or evicted).
@@ -58,6 +58,7 @@ impl fmt::Display for EnqueueErrorKind {
 pub struct EnqueueError<T, I = u64> {
     kind: EnqueueErrorKind,
     job: Job<T, I>,
+    evicted: Option<Job<T, I>>,
 }
 
 impl<T, I> EnqueueError<T, I> {
@@ -65,7 +66,25 @@ impl<T, I> EnqueueError<T, I> {
         EnqueueError {
             kind,
             job: Job { id, priority, item },
+            evicted: None,
         }
+    }
+
+    pub(crate) fn with_evicted(mut self, evicted: Option<Job<T, I>>) -> Self {
+        self.evicted = evicted;
+        self
+    }
+
+    /// A job evicted by this refused enqueue, which its client must be told about.
+    ///
+    /// Always `None` on [`InMemoryQueue`](super::InMemoryQueue) and whenever calls do not
+    /// overlap. On a [`ConcurrentQueue`](super::ConcurrentQueue) under
+    /// [`Policy::DropLru`](super::Policy::DropLru), an enqueue that had already evicted a
+    /// job to make room can lose a race with a concurrent enqueue of the *same id* and be
+    /// refused with [`DuplicateId`](EnqueueErrorKind::DuplicateId); the evicted job is
+    /// then handed over here rather than lost.
+    pub fn take_evicted(&mut self) -> Option<Job<T, I>> {
+        self.evicted.take()
     }
 
     /// Why the enqueue was refused.
@@ -115,6 +134,7 @@ impl<T, I: fmt::Debug> fmt::Debug for EnqueueError<T, I> {
             .field("kind", &self.kind)
             .field("id", &self.job.id)
             .field("priority", &self.job.priority)
+            .field("evicted", &self.evicted.as_ref().map(|job| &job.id))
             .finish_non_exhaustive()
     }
 }
@@ -136,7 +156,7 @@ impl<T, I: fmt::Debug> std::error::Error for EnqueueError<T, I> {}
 pub enum TryDequeueError {
     /// No live job right now; more may come.
     Empty,
-    /// The queue is closed and drained: no job will ever come [Q7].
+    /// The queue is closed and drained: no job will ever come \[Q7\].
     Closed,
 }
 
@@ -150,3 +170,35 @@ impl fmt::Display for TryDequeueError {
 }
 
 impl std::error::Error for TryDequeueError {}
+
+/// Why a blocking dequeue returned no job.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum DequeueTimeoutError {
+    /// The timeout passed with nothing to take.
+    Timeout,
+    /// The queue is closed and drained: no job will ever come \[Q7\].
+    Closed,
+}
+
+impl fmt::Display for DequeueTimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DequeueTimeoutError::Timeout => "timed out waiting for a job",
+            DequeueTimeoutError::Closed => "queue is closed and drained",
+        })
+    }
+}
+
+impl std::error::Error for DequeueTimeoutError {}
+
+/// The queue is closed and drained: the async dequeue's only error.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct QueueClosed;
+
+impl fmt::Display for QueueClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("queue is closed and drained")
+    }
+}
+
+impl std::error::Error for QueueClosed {}

@@ -1,24 +1,41 @@
 //! The admission queue: two priorities, bounded, with cancel and a full-queue policy.
 //!
 //! * [`InMemoryQueue`] is the sequential reference model (`&mut self`): the executable
-//!   definition of the semantics [Q1]–[Q7] that every other queue in this crate must
+//!   definition of the semantics \[Q1\]–\[Q7\] that every other queue in this crate must
 //!   agree with operation by operation.
+//! * [`ConcurrentQueue`] is the same queue shared across threads (`&self`), lock-free on
+//!   its hot path, with the guarantees \[C1\]–\[C8\] under concurrency.
+//!
+//! Where each part of the concurrent queue lives: `concurrent.rs` (the operations),
+//! `slot.rs` (the per-job state machine that decides who owns a payload),
+//! `capacity.rs` (the live-job bound and the closed flag), `lane.rs` (the FIFO of one
+//! priority), `id_index.rs` (id -> slot, for duplicates, cancel, snapshots) and
+//! `wait.rs` (sleeping until there is work).
 //!
 //! The shared vocabulary lives here: [`Priority`], [`Policy`], [`Job`], [`Admitted`],
 //! [`Dequeued`] and the typed errors [`EnqueueError`] and [`TryDequeueError`].
 
+mod capacity;
+mod concurrent;
 mod error;
+mod id_index;
 mod job;
+mod lane;
 mod reference;
+mod slot;
+mod wait;
 
-pub use error::{EnqueueError, EnqueueErrorKind, TryDequeueError};
+pub use concurrent::ConcurrentQueue;
+pub use error::{
+    DequeueTimeoutError, EnqueueError, EnqueueErrorKind, QueueClosed, TryDequeueError,
+};
 pub use job::{Admitted, Dequeued, Job};
 pub use reference::InMemoryQueue;
 
 use core::fmt;
 use core::hash::Hash;
 
-/// The class of a job. `Interactive` jobs are always served before `Batch` jobs [Q3].
+/// The class of a job. `Interactive` jobs are always served before `Batch` jobs \[Q3\].
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
@@ -58,7 +75,7 @@ impl fmt::Display for Priority {
     }
 }
 
-/// What an enqueue does when the queue already holds `capacity()` live jobs [Q2].
+/// What an enqueue does when the queue already holds `capacity()` live jobs \[Q2\].
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]

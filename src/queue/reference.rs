@@ -1,4 +1,4 @@
-//! `InMemoryQueue`: the sequential reference model of the queue semantics [Q1]–[Q7].
+//! `InMemoryQueue`: the sequential reference model of the queue semantics \[Q1\]–\[Q7\].
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
@@ -81,7 +81,7 @@ pub struct InMemoryQueue<T = (), I = u64> {
 impl<T, I: JobId> InMemoryQueue<T, I> {
     /// A queue that holds at most `capacity` live jobs and applies `policy` when full.
     ///
-    /// `capacity` 0 is allowed: every enqueue is refused with `QueueFull` [Q1].
+    /// `capacity` 0 is allowed: every enqueue is refused with `QueueFull` \[Q1\].
     pub fn with_capacity_policy(capacity: usize, policy: Policy) -> Self {
         InMemoryQueue {
             lanes: [VecDeque::new(), VecDeque::new()],
@@ -97,7 +97,7 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
         Self::with_capacity_policy(capacity, Policy::Reject)
     }
 
-    /// Admits job `id` with payload `item` at the back of its lane [Q2].
+    /// Admits job `id` with payload `item` at the back of its lane \[Q2\].
     ///
     /// In this order: a live duplicate id is refused with `DuplicateId`; a closed queue
     /// refuses with `Closed`; a queue with room admits; a full queue refuses with
@@ -171,10 +171,10 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
         None
     }
 
-    /// Takes the front `Interactive` job, else the front `Batch` job [Q3]. O(1).
+    /// Takes the front `Interactive` job, else the front `Batch` job \[Q3\]. O(1).
     ///
     /// Returns [`TryDequeueError::Empty`] when nothing is live, and
-    /// [`TryDequeueError::Closed`] once the queue is closed and drained [Q7].
+    /// [`TryDequeueError::Closed`] once the queue is closed and drained \[Q7\].
     pub fn dequeue(&mut self) -> Result<Dequeued<T, I>, TryDequeueError> {
         for priority in Priority::ALL {
             if let Some(entry) = self.lanes[priority.index()].pop_front() {
@@ -195,7 +195,7 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
     }
 
     /// Removes the live job `id` and returns its payload; `None` if `id` is not live
-    /// [Q4]. O(n) in the length of the job's lane (one scan).
+    /// \[Q4\]. O(n) in the length of the job's lane (one scan).
     pub fn cancel(&mut self, id: &I) -> Option<T> {
         let priority = self.live.remove(id)?;
         let lane = &mut self.lanes[priority.index()];
@@ -203,7 +203,7 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
         lane.remove(at).map(|entry| entry.item)
     }
 
-    /// The live ids of one lane, front to back [Q5]. O(n) in that lane's length.
+    /// The live ids of one lane, front to back \[Q5\]. O(n) in that lane's length.
     pub fn snapshot_priority(&self, priority: Priority) -> Vec<I> {
         self.lanes[priority.index()]
             .iter()
@@ -212,7 +212,7 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
     }
 
     /// How many live jobs would be dequeued before `id`, or `None` if `id` is not live
-    /// [Q6]. O(n) in the length of the job's lane.
+    /// \[Q6\]. O(n) in the length of the job's lane.
     pub fn position(&self, id: &I) -> Option<usize> {
         let priority = *self.live.get(id)?;
         let ahead = match priority {
@@ -230,7 +230,7 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
         self.live.contains_key(id)
     }
 
-    /// The number of live jobs; never more than [`capacity`](Self::capacity) [Q1].
+    /// The number of live jobs; never more than [`capacity`](Self::capacity) \[Q1\].
     pub fn len(&self) -> usize {
         self.live.len()
     }
@@ -255,7 +255,7 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
         self.policy
     }
 
-    /// Closes the queue [Q7]: later enqueues fail with `Closed`; dequeues drain what is
+    /// Closes the queue \[Q7\]: later enqueues fail with `Closed`; dequeues drain what is
     /// left, then report [`TryDequeueError::Closed`]. Idempotent.
     pub fn close(&mut self) {
         self.closed = true;

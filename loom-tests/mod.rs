@@ -1,0 +1,80 @@
+//! Loom models of the `ConcurrentQueue` protocol, one file per race.
+//!
+//! Run with `RUSTFLAGS="--cfg loom" cargo test --release` (all models, nothing else).
+//! They are compiled into the library's unit-test binary (`src/lib.rs` includes this
+//! folder under `cfg(all(test, loom))`), where `src/sync.rs` hands out loom atomics,
+//! cells and locks, and the lanes, id index and wake signal are loom-visible stand-ins
+//! with the same contracts (see `queue/lane.rs`, `queue/id_index.rs`, `queue/wait.rs`).
+//!
+//! Each model runs with a preemption bound of 2 unless `LOOM_MAX_PREEMPTIONS` says
+//! otherwise, and with at most three threads and a handful of operations.
+
+mod cancel_race;
+mod capacity_race;
+mod duplicate_race;
+mod eviction_race;
+mod fifo;
+mod priority;
+mod wakeup;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Runs `f` under loom with the crate's default bounds.
+pub(crate) fn model<F>(f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    model_with_preemptions(2, f);
+}
+
+/// Runs `f` under loom with `bound` preemptions unless `LOOM_MAX_PREEMPTIONS` is set.
+pub(crate) fn model_with_preemptions<F>(bound: usize, f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(bound);
+    }
+    builder.check(f);
+}
+
+/// A payload that counts its drops in a counter shared by one model execution.
+pub(crate) struct Tracked {
+    pub(crate) id: u64,
+    drops: std::sync::Arc<AtomicUsize>,
+}
+
+impl Tracked {
+    pub(crate) fn new(id: u64, drops: &std::sync::Arc<AtomicUsize>) -> Self {
+        Tracked {
+            id,
+            drops: std::sync::Arc::clone(drops),
+        }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Jobs whose slots are live (`Queued`) right now, read from the id index: the
+/// instantaneous count [C1] bounds, independent of the capacity counter.
+pub(crate) fn live_jobs<T: Send>(q: &crate::queue::ConcurrentQueue<T, u64>) -> usize {
+    crate::queue::Priority::ALL
+        .iter()
+        .map(|&priority| q.snapshot_priority(priority).len())
+        .sum()
+}
+
+/// A fresh drop counter.
+pub(crate) fn drop_counter() -> std::sync::Arc<AtomicUsize> {
+    std::sync::Arc::new(AtomicUsize::new(0))
+}
+
+/// How many `Tracked` payloads of this counter were dropped.
+pub(crate) fn drops(counter: &std::sync::Arc<AtomicUsize>) -> usize {
+    counter.load(Ordering::Relaxed)
+}

@@ -1,0 +1,487 @@
+//! `ConcurrentQueue`: the lock-free shared queue with the reference semantics.
+
+use core::fmt;
+use std::time::{Duration, Instant};
+
+use crossbeam_utils::CachePadded;
+
+use super::capacity::{Capacity, Refusal};
+use super::id_index::IdIndex;
+use super::lane::{Lane, SlotRef};
+use super::slot::{Exit, Slot};
+use super::wait::WakeSignal;
+use super::{
+    Admitted, DequeueTimeoutError, Dequeued, EnqueueError, EnqueueErrorKind, Job, JobId, Policy,
+    Priority, QueueClosed, TryDequeueError,
+};
+use crate::sync::{Arc, AtomicU64, Ordering};
+
+/// A bounded two-priority job queue shared by producer, canceller and worker threads.
+///
+/// Every method takes `&self`; share the queue as `Arc<ConcurrentQueue<T, I>>`. Called
+/// one at a time, every operation returns exactly what [`InMemoryQueue`] returns for the
+/// same calls (the semantics \[Q1\]–\[Q7\] in the [crate docs](crate#semantics); the
+/// differential fuzzer checks it). On a payload-free queue (`T = ()`),
+/// [`enqueue`](Self::enqueue) takes just the id and the priority; with a payload, use
+/// [`enqueue_item`](Self::enqueue_item).
+///
+/// [`InMemoryQueue`]: super::InMemoryQueue
+///
+/// # Guarantees under concurrency
+///
+/// A job is *live* from the moment its enqueue publishes it (before `enqueue` returns)
+/// until one thread takes it out.
+///
+/// * **\[C1\] Bound.** At no instant are more than [`capacity`](Self::capacity) jobs live:
+///   an enqueue reserves a unit of capacity before it publishes. `len()` counts live jobs
+///   plus admissions in flight, and never exceeds the capacity either.
+/// * **\[C2\] Exactly once.** Every admitted job ends in exactly one of: returned to one
+///   worker by a dequeue, returned to one caller by `cancel`, returned in
+///   [`Admitted::evicted`] by the `DropLru` enqueue that evicted it, or dropped with the
+///   queue. Every payload is dropped exactly once, by whoever ended up owning it.
+/// * **\[C3\] FIFO within a priority.** If `enqueue(a)` returns before `enqueue(b)` starts
+///   and both have the same priority, no worker gets `b` before `a` unless `a` was
+///   canceled or evicted.
+/// * **\[C4\] Priority.** A dequeue never returns a `Batch` job while an `Interactive` job
+///   whose enqueue had returned stayed live for the whole dequeue call, unless that job
+///   was then canceled: a job that another worker has already picked up but not yet
+///   claimed can still lose to `cancel`, and it was invisible to the first dequeue.
+/// * **\[C5\] Race-free cancel.** A job is never both returned by `cancel` and handed to a
+///   worker; once `cancel` returned its payload, no dequeue returns that id.
+/// * **\[C6\] Lock-free hot path.** `enqueue`, `enqueue_item`, `try_dequeue`, `cancel`,
+///   `len` and `is_empty` take no lock of ours and never wait for a job: only
+///   [`dequeue_blocking`](Self::dequeue_blocking) and [`dequeue`](Self::dequeue) wait,
+///   and only when there is nothing to take. What the building blocks do underneath,
+///   stated plainly: crossbeam's `SegQueue` briefly spins while a concurrent push
+///   finishes writing the slot a pop reached; the `papaya` id index is lock-free except
+///   while it migrates its table (which id churn triggers every few table-fulls of
+///   inserts); and waking a *sleeping* worker goes through `event-listener`, which takes
+///   its own short internal lock (with no sleeping worker, the wake-up costs a fence and
+///   a load). An id index sized from the capacity, without migrations, is planned
+///   together with \[C8\].
+/// * **\[C7\] `DropLru` under contention.** A full `DropLru` queue evicts as in \[Q2\]. If
+///   every unit of capacity is held by jobs still in flight (enqueues that have reserved
+///   but not yet published, or dequeues and cancels that have taken a job but not yet
+///   freed its unit), there is no victim to evict and the enqueue fails with
+///   [`QueueFull`](EnqueueErrorKind::QueueFull) rather than wait. The same exception as
+///   in \[C4\] applies to a victim that a worker has picked up and then loses to
+///   `cancel`. An enqueue that evicted a job and then loses a race with a concurrent
+///   enqueue of the *same id* is refused with `DuplicateId` and hands the evicted job
+///   over in [`EnqueueError::take_evicted`].
+/// * **\[C8\] Memory** (current limit, measured in the tests): a canceled job's slot stays
+///   in its lane until a dequeue or eviction reaches it, so with no consumer the memory
+///   grows with the number of cancels, not only with the capacity.
+///
+/// Under concurrency, `snapshot_priority` and `position` are a best-effort view of a
+/// moving queue: jobs whose enqueues overlapped may be listed in either order.
+///
+/// # Cost
+///
+/// `enqueue`, `try_dequeue`, `cancel`, `len`: O(1) expected (one id-index operation,
+/// one lane operation, a few atomics). `snapshot_priority` is O(n log n) and `position`
+/// O(n) in the number of live jobs: both walk the id index.
+///
+/// # Memory ordering
+///
+/// Each job's payload is written before its slot is published with a `Release` store
+/// and read only by the winner of the slot's `Acquire` compare-and-swap, so everything
+/// the producer wrote before `enqueue` is visible to the worker that dequeues the job.
+///
+/// # Examples
+///
+/// Worker threads sharing the queue with a producer:
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::thread;
+/// use std::time::Duration;
+/// use orchestrator_core::queue::{ConcurrentQueue, DequeueTimeoutError, Policy, Priority};
+///
+/// let queue = Arc::new(ConcurrentQueue::<String>::with_capacity_policy(64, Policy::Reject));
+///
+/// let workers: Vec<_> = (0..2)
+///     .map(|_| {
+///         let queue = Arc::clone(&queue);
+///         thread::spawn(move || {
+///             let mut served = 0;
+///             loop {
+///                 match queue.dequeue_blocking(Some(Duration::from_secs(10))) {
+///                     Ok(job) => {
+///                         assert!(job.item.starts_with("prompt"));
+///                         served += 1;
+///                     }
+///                     Err(DequeueTimeoutError::Closed) => return served,
+///                     Err(DequeueTimeoutError::Timeout) => panic!("no job for 10 s"),
+///                 }
+///             }
+///         })
+///     })
+///     .collect();
+///
+/// for id in 0..10u64 {
+///     let priority = if id % 3 == 0 { Priority::Interactive } else { Priority::Batch };
+///     queue.enqueue_item(id, priority, format!("prompt {id}")).unwrap();
+/// }
+/// queue.close(); // workers drain what is left, then see Closed
+///
+/// let served: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
+/// assert_eq!(served, 10);
+/// ```
+///
+/// Cancel and eviction hand the payload back:
+///
+/// ```
+/// use orchestrator_core::queue::{ConcurrentQueue, Policy, Priority};
+///
+/// let q = ConcurrentQueue::with_capacity_policy(2, Policy::DropLru);
+/// q.enqueue_item(1, Priority::Batch, "a").unwrap();
+/// q.enqueue_item(2, Priority::Batch, "b").unwrap();
+/// assert_eq!(q.cancel(&2), Some("b"));
+/// q.enqueue_item(3, Priority::Interactive, "c").unwrap();
+/// let evicted = q.enqueue_item(4, Priority::Interactive, "d").unwrap().evicted;
+/// assert_eq!(evicted.map(|job| (job.id, job.item)), Some((1, "a")));
+/// assert_eq!(q.try_dequeue().unwrap().id, 3);
+/// ```
+pub struct ConcurrentQueue<T = (), I = u64> {
+    capacity: Capacity,
+    lanes: [Lane<T, I>; 2],
+    index: IdIndex<T, I>,
+    /// Per-lane admission counters, for snapshot and position order.
+    tickets: [CachePadded<AtomicU64>; 2],
+    signal: WakeSignal,
+    policy: Policy,
+}
+
+impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
+    /// A queue that holds at most `capacity` live jobs and applies `policy` when full.
+    ///
+    /// `capacity` 0 is allowed: every enqueue is refused with `QueueFull` \[Q1\].
+    /// Capacities above `usize::MAX / 2` are clamped to it.
+    pub fn with_capacity_policy(capacity: usize, policy: Policy) -> Self {
+        ConcurrentQueue {
+            capacity: Capacity::new(capacity),
+            lanes: [Lane::new(), Lane::new()],
+            index: IdIndex::with_capacity(capacity),
+            tickets: [
+                CachePadded::new(AtomicU64::new(0)),
+                CachePadded::new(AtomicU64::new(0)),
+            ],
+            signal: WakeSignal::new(),
+            policy,
+        }
+    }
+
+    /// A queue of `capacity` with the [`Policy::Reject`] policy.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self::with_capacity_policy(capacity, Policy::Reject)
+    }
+
+    /// Admits job `id` with payload `item` at the back of its lane \[Q2\].
+    ///
+    /// Checks, as the reference model does: a live duplicate id is refused with
+    /// `DuplicateId`, a closed queue with `Closed`, a full queue with `QueueFull` under
+    /// [`Policy::Reject`]; under [`Policy::DropLru`] a full queue evicts its oldest
+    /// `Batch` job (else its oldest `Interactive` job) and returns it in
+    /// [`Admitted::evicted`] (\[C7\] says when there is none to evict). Every refusal hands
+    /// the item back. Lock-free \[C6\]; wakes one waiting worker.
+    pub fn enqueue_item(
+        &self,
+        id: I,
+        priority: Priority,
+        item: T,
+    ) -> Result<Admitted<T, I>, EnqueueError<T, I>> {
+        // [Q2] order: duplicate, closed, full. This read refuses a duplicate before
+        // anything is evicted; the claim below makes the refusal exact under races.
+        if self.index.get(&id).is_some_and(|slot| !slot.is_dead()) {
+            return Err(EnqueueError::new(
+                EnqueueErrorKind::DuplicateId,
+                id,
+                priority,
+                item,
+            ));
+        }
+        // Take a unit of capacity before claiming the id: a claimed id then always
+        // becomes a live job, so a concurrent enqueue of the same id that is refused as
+        // a duplicate was refused for a job that really is admitted.
+        let evicted = match self.admit() {
+            Ok(evicted) => evicted,
+            Err(kind) => return Err(EnqueueError::new(kind, id, priority, item)),
+        };
+        // Relaxed: the ticket only orders snapshots; uniqueness comes from the RMW.
+        let ticket = self.tickets[priority.index()].fetch_add(1, Ordering::Relaxed);
+        let slot: SlotRef<T, I> = Arc::new(Slot::new(id, priority, ticket, item));
+        if !self.index.claim(id, &slot) {
+            // A concurrent enqueue of the same id claimed it since the read above; it
+            // holds a unit, so its job will be live. Give our unit back.
+            let item = slot.abandon();
+            if self.capacity.free_unit() {
+                self.signal.notify_all();
+            }
+            let error = EnqueueError::new(EnqueueErrorKind::DuplicateId, id, priority, item);
+            return Err(error.with_evicted(evicted));
+        }
+        // A unit of capacity and the id are ours: publish, then make the job reachable.
+        slot.publish();
+        self.lanes[priority.index()].push(slot);
+        self.signal.notify_one();
+        Ok(Admitted { evicted })
+    }
+
+    /// Reserves a unit of capacity, or under `DropLru` takes over the unit of an evicted
+    /// job.
+    fn admit(&self) -> Result<Option<Job<T, I>>, EnqueueErrorKind> {
+        loop {
+            match self.capacity.try_reserve() {
+                Ok(()) => return Ok(None),
+                Err(Refusal::Closed) => return Err(EnqueueErrorKind::Closed),
+                Err(Refusal::Full(seen)) => {
+                    if self.policy == Policy::Reject {
+                        return Err(EnqueueErrorKind::QueueFull);
+                    }
+                    if let Some(victim) = self.evict_oldest() {
+                        // The victim's unit passes to the newcomer: the word is untouched.
+                        return Ok(Some(victim));
+                    }
+                    // No victim: every unit is held by a job in flight [C7]. Try again only
+                    // if the word moved meanwhile (another thread made progress).
+                    if self.capacity.word() == seen {
+                        return Err(EnqueueErrorKind::QueueFull);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes the oldest live `Batch` job, else the oldest live `Interactive` job, as an
+    /// eviction. Dead slots met on the way are dropped.
+    fn evict_oldest(&self) -> Option<Job<T, I>> {
+        for priority in [Priority::Batch, Priority::Interactive] {
+            while let Some(slot) = self.lanes[priority.index()].pop() {
+                if let Some(item) = slot.take(Exit::Evicted) {
+                    self.index.release(slot.id(), &slot);
+                    return Some(Job {
+                        id: slot.id(),
+                        priority,
+                        item,
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// Takes the front `Interactive` job, else the front `Batch` job, without blocking
+    /// \[Q3\], \[C4\], \[C6\].
+    ///
+    /// Returns [`TryDequeueError::Empty`] when nothing is live and
+    /// [`TryDequeueError::Closed`] once the queue is closed and drained.
+    pub fn try_dequeue(&self) -> Result<Dequeued<T, I>, TryDequeueError> {
+        for priority in Priority::ALL {
+            while let Some(slot) = self.lanes[priority.index()].pop() {
+                if let Some(item) = slot.take(Exit::Taken) {
+                    self.index.release(slot.id(), &slot);
+                    if self.capacity.free_unit() {
+                        self.signal.notify_all();
+                    }
+                    return Ok(Dequeued {
+                        id: slot.id(),
+                        priority,
+                        item,
+                        waited: slot.enqueued_at().elapsed(),
+                    });
+                }
+                // A canceled or evicted slot: drop it and look at the next one.
+            }
+        }
+        if self.capacity.is_drained() {
+            Err(TryDequeueError::Closed)
+        } else {
+            Err(TryDequeueError::Empty)
+        }
+    }
+
+    /// Takes a job, sleeping until one arrives, the queue is closed and drained, or
+    /// `timeout` passes (`None`: no timeout).
+    ///
+    /// For worker threads. Sleeps without spinning or polling on a timer, and loses no
+    /// wake-up: an enqueue or close that lands while the worker is about to sleep wakes
+    /// it (it listens, then looks again, then sleeps).
+    pub fn dequeue_blocking(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Result<Dequeued<T, I>, DequeueTimeoutError> {
+        // A timeout too large for the clock is no timeout.
+        let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
+        loop {
+            match self.try_dequeue() {
+                Ok(job) => return Ok(job),
+                Err(TryDequeueError::Closed) => return Err(DequeueTimeoutError::Closed),
+                Err(TryDequeueError::Empty) => {}
+            }
+            let waiter = self.signal.listen();
+            match self.try_dequeue() {
+                Ok(job) => return Ok(job),
+                Err(TryDequeueError::Closed) => return Err(DequeueTimeoutError::Closed),
+                Err(TryDequeueError::Empty) => {}
+            }
+            match deadline {
+                None => waiter.wait(),
+                Some(deadline) => {
+                    if !waiter.wait_until(deadline) {
+                        return self.try_dequeue().map_err(|err| match err {
+                            TryDequeueError::Closed => DequeueTimeoutError::Closed,
+                            TryDequeueError::Empty => DequeueTimeoutError::Timeout,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes a job, waiting asynchronously until one arrives or the queue is closed and
+    /// drained.
+    ///
+    /// Runtime-agnostic (it works under tokio, async-std, smol or a hand-written
+    /// executor) and cancel-safe: dropping the future never loses a job.
+    ///
+    /// ```
+    /// # use orchestrator_core::queue::{ConcurrentQueue, Priority, QueueClosed};
+    /// # pollster::block_on(async {
+    /// let q = ConcurrentQueue::with_capacity(4);
+    /// q.enqueue(1, Priority::Interactive).unwrap();
+    /// q.close();
+    /// assert_eq!(q.dequeue().await.unwrap().id, 1);
+    /// assert_eq!(q.dequeue().await.unwrap_err(), QueueClosed);
+    /// # });
+    /// ```
+    pub async fn dequeue(&self) -> Result<Dequeued<T, I>, QueueClosed> {
+        loop {
+            match self.try_dequeue() {
+                Ok(job) => return Ok(job),
+                Err(TryDequeueError::Closed) => return Err(QueueClosed),
+                Err(TryDequeueError::Empty) => {}
+            }
+            let waiter = self.signal.listen();
+            match self.try_dequeue() {
+                Ok(job) => return Ok(job),
+                Err(TryDequeueError::Closed) => return Err(QueueClosed),
+                Err(TryDequeueError::Empty) => {}
+            }
+            waiter.await;
+        }
+    }
+
+    /// Removes the live job `id` and returns its payload; `None` if `id` is not live
+    /// \[Q4\], \[C5\]. O(1) expected: the id index finds the slot; the dead slot is dropped
+    /// when it reaches the front of its lane.
+    pub fn cancel(&self, id: &I) -> Option<T> {
+        let slot = self.index.get(id)?;
+        let item = slot.take(Exit::Canceled)?;
+        self.index.release(*id, &slot);
+        if self.capacity.free_unit() {
+            self.signal.notify_all();
+        }
+        Some(item)
+    }
+
+    /// The live ids of one lane, front to back \[Q5\]. O(n log n) in the live jobs.
+    pub fn snapshot_priority(&self, priority: Priority) -> Vec<I> {
+        let mut live = Vec::new();
+        self.index.for_each(|slot| {
+            if slot.priority() == priority && slot.is_queued() {
+                live.push((slot.ticket(), slot.id()));
+            }
+        });
+        live.sort_unstable_by_key(|&(ticket, _)| ticket);
+        live.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// How many live jobs would be dequeued before `id`, or `None` if `id` is not live
+    /// \[Q6\]. O(n) in the live jobs.
+    pub fn position(&self, id: &I) -> Option<usize> {
+        let target = self.index.get(id)?;
+        if !target.is_queued() {
+            return None;
+        }
+        let mut ahead = 0;
+        self.index.for_each(|slot| {
+            if Arc::ptr_eq(slot, &target) || !slot.is_queued() {
+                return;
+            }
+            let before = match (slot.priority(), target.priority()) {
+                (Priority::Interactive, Priority::Batch) => true,
+                (mine, theirs) => mine == theirs && slot.ticket() < target.ticket(),
+            };
+            ahead += usize::from(before);
+        });
+        Some(ahead)
+    }
+
+    /// `true` if a job with this id is live. O(1) expected.
+    pub fn contains(&self, id: &I) -> bool {
+        self.index.get(id).is_some_and(|slot| slot.is_queued())
+    }
+
+    /// The number of live jobs, counting admissions in flight; never more than
+    /// [`capacity`](Self::capacity) \[C1\]. Exact when no call overlaps. Lock-free.
+    pub fn len(&self) -> usize {
+        self.capacity.units()
+    }
+
+    /// `true` when [`len`](Self::len) is 0.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The fixed bound on live jobs.
+    pub fn capacity(&self) -> usize {
+        self.capacity.capacity()
+    }
+
+    /// The full-queue policy.
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// Closes the queue \[Q7\]: later enqueues fail with `Closed`; dequeues drain what is
+    /// left, then report closed. Wakes every waiting worker. Idempotent.
+    pub fn close(&self) {
+        self.capacity.close();
+        self.signal.notify_all();
+    }
+
+    /// `true` once [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.capacity.is_closed()
+    }
+}
+
+impl<I: JobId> ConcurrentQueue<(), I> {
+    /// Admits the payload-free job `id`: [`enqueue_item`](Self::enqueue_item) with `()`.
+    ///
+    /// ```
+    /// use orchestrator_core::queue::{ConcurrentQueue, Policy, Priority};
+    ///
+    /// let q = ConcurrentQueue::with_capacity_policy(5, Policy::DropLru);
+    /// q.enqueue(7, Priority::Batch).unwrap();
+    /// assert_eq!(q.len(), 1);
+    /// ```
+    pub fn enqueue(
+        &self,
+        id: I,
+        priority: Priority,
+    ) -> Result<Admitted<(), I>, EnqueueError<(), I>> {
+        self.enqueue_item(id, priority, ())
+    }
+}
+
+impl<T: Send, I: JobId> fmt::Debug for ConcurrentQueue<T, I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConcurrentQueue")
+            .field("capacity", &self.capacity())
+            .field("policy", &self.policy)
+            .field("len", &self.len())
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
