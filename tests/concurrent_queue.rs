@@ -18,8 +18,8 @@ use std::thread;
 use std::time::Duration;
 
 use orchestrator_core::queue::{
-    ConcurrentQueue, DequeueTimeoutError, EnqueueErrorKind, InMemoryQueue, Policy, Priority,
-    QueueClosed, TryDequeueError,
+    ConcurrentQueue, DequeueTimeoutError, Dequeued, EnqueueErrorKind, InMemoryQueue, Policy,
+    Priority, QueueClosed, TryDequeueError,
 };
 use proptest::prelude::*;
 
@@ -885,19 +885,31 @@ fn spawn_with_result<R: Send + 'static>(
     rx
 }
 
-#[test]
-fn blocking_dequeue_is_woken_by_enqueue() {
-    let q = Arc::new(ConcurrentQueue::<&'static str>::with_capacity(4));
+/// Starts a worker blocked in `dequeue_blocking(timeout)` and returns once it is about
+/// to sleep (best effort: a barrier, then a short pause); the worker's result, mapped by
+/// `map`, arrives on the returned channel.
+fn spawn_blocked_worker<T: Send + 'static, R: Send + 'static>(
+    q: &Arc<ConcurrentQueue<T>>,
+    timeout: Option<Duration>,
+    map: fn(Dequeued<T>) -> R,
+) -> mpsc::Receiver<Result<R, DequeueTimeoutError>> {
     let started = Arc::new(Barrier::new(2));
     let result = {
-        let (q, started) = (Arc::clone(&q), Arc::clone(&started));
+        let (q, started) = (Arc::clone(q), Arc::clone(&started));
         spawn_with_result(move || {
             started.wait();
-            q.dequeue_blocking(None).map(|job| (job.id, job.item))
+            q.dequeue_blocking(timeout).map(map)
         })
     };
     started.wait();
     thread::sleep(LET_IT_SLEEP);
+    result
+}
+
+#[test]
+fn blocking_dequeue_is_woken_by_enqueue() {
+    let q = Arc::new(ConcurrentQueue::<&'static str>::with_capacity(4));
+    let result = spawn_blocked_worker(&q, None, |job| (job.id, job.item));
     q.enqueue_item(5, Batch, "five").unwrap();
     let got = result
         .recv_timeout(WATCHDOG)
@@ -908,16 +920,7 @@ fn blocking_dequeue_is_woken_by_enqueue() {
 #[test]
 fn blocking_dequeue_is_woken_by_close() {
     let q = Arc::new(ConcurrentQueue::<()>::with_capacity(4));
-    let started = Arc::new(Barrier::new(2));
-    let result = {
-        let (q, started) = (Arc::clone(&q), Arc::clone(&started));
-        spawn_with_result(move || {
-            started.wait();
-            q.dequeue_blocking(None).map(|job| job.id)
-        })
-    };
-    started.wait();
-    thread::sleep(LET_IT_SLEEP);
+    let result = spawn_blocked_worker(&q, None, |job| job.id);
     q.close();
     let got = result
         .recv_timeout(WATCHDOG)
@@ -1004,18 +1007,7 @@ fn blocking_dequeue_with_timeout_times_out_on_an_empty_open_queue() {
 #[test]
 fn blocking_dequeue_with_timeout_is_woken_before_its_deadline() {
     let q = Arc::new(ConcurrentQueue::<()>::with_capacity(2));
-    let started = Arc::new(Barrier::new(2));
-    let result = {
-        let (q, started) = (Arc::clone(&q), Arc::clone(&started));
-        spawn_with_result(move || {
-            started.wait();
-            // A deadline far beyond the watchdog: only a wake-up can end this in time.
-            q.dequeue_blocking(Some(Duration::from_secs(3600)))
-                .map(|job| job.id)
-        })
-    };
-    started.wait();
-    thread::sleep(LET_IT_SLEEP);
+    let result = spawn_blocked_worker(&q, Some(Duration::from_secs(3600)), |job| job.id);
     q.enqueue(9, Batch).unwrap();
     let got = result
         .recv_timeout(WATCHDOG)
@@ -1118,16 +1110,7 @@ fn a_notified_async_dequeue_that_is_dropped_passes_the_wake_up_on() {
     let mut cx = Context::from_waker(Waker::noop());
     assert!(matches!(first.as_mut().poll(&mut cx), Poll::Pending));
     // Then a worker blocks.
-    let started = Arc::new(Barrier::new(2));
-    let result = {
-        let (q, started) = (Arc::clone(&q), Arc::clone(&started));
-        spawn_with_result(move || {
-            started.wait();
-            q.dequeue_blocking(None).map(|job| job.id)
-        })
-    };
-    started.wait();
-    thread::sleep(LET_IT_SLEEP);
+    let result = spawn_blocked_worker(&q, None, |job| job.id);
     // The one wake-up for this job goes to the first waiter, which is dropped unpolled:
     // the wake-up must reach the worker.
     q.enqueue(4, Interactive).unwrap();

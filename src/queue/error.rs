@@ -41,6 +41,10 @@ impl fmt::Display for EnqueueErrorKind {
 
 /// A refused enqueue. The job (id, priority and payload) is handed back untouched.
 ///
+/// In one race on a [`ConcurrentQueue`](super::ConcurrentQueue) a refused enqueue has
+/// also evicted a job (see [`take_evicted`](Self::take_evicted)); call `take_evicted`
+/// before [`into_job`](Self::into_job) or [`into_item`](Self::into_item), which drop it.
+///
 /// `Debug` and `Display` do not print the payload, so the error can be logged for any
 /// payload type.
 ///
