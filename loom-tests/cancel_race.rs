@@ -1,5 +1,7 @@
 //! [C2], [C5] A dequeue and a cancel race for the same job.
 
+#[cfg(feature = "stats")]
+use super::assert_stats_add_up;
 use super::{drop_counter, drops, model, Tracked};
 use crate::queue::{ConcurrentQueue, Policy, Priority, TryDequeueError};
 use crate::sync::Arc;
@@ -36,5 +38,14 @@ fn dequeue_vs_cancel_exactly_one_gets_the_job() {
             Err(TryDequeueError::Empty)
         );
         assert!(q.cancel(&7).is_none(), "[C5] no second owner");
+        #[cfg(feature = "stats")]
+        {
+            assert_stats_add_up(&q);
+            let stats = q.stats();
+            assert_eq!(
+                (stats.batch.dequeued, stats.batch.canceled),
+                (u64::from(dequeued.is_some()), u64::from(canceled.is_some()))
+            );
+        }
     });
 }

@@ -1,5 +1,7 @@
 //! [C2], [C7] A `DropLru` eviction races a dequeue, or a cancel, of its victim.
 
+#[cfg(feature = "stats")]
+use super::assert_stats_add_up;
 use super::{drop_counter, drops, live_jobs, model, Tracked};
 use crate::queue::{ConcurrentQueue, EnqueueErrorKind, Policy, Priority};
 use crate::sync::Arc;
@@ -81,6 +83,8 @@ fn eviction_vs_dequeue_of_the_victim() {
             2,
             "[C2] both payloads dropped exactly once"
         );
+        #[cfg(feature = "stats")]
+        assert_stats_add_up(&q);
     });
 }
 

@@ -78,3 +78,22 @@ pub(crate) fn drop_counter() -> std::sync::Arc<AtomicUsize> {
 pub(crate) fn drops(counter: &std::sync::Arc<AtomicUsize>) -> usize {
     counter.load(Ordering::Relaxed)
 }
+
+/// With every thread joined, the stats add up: per priority,
+/// `enqueued = dequeued + canceled + evicted + depth`, each depth is the lane's live
+/// count, and every job ended once (a job counted by two winners would break it).
+#[cfg(feature = "stats")]
+pub(crate) fn assert_stats_add_up<T: Send>(q: &crate::queue::ConcurrentQueue<T, u64>) {
+    let stats = q.stats();
+    for priority in crate::queue::Priority::ALL {
+        let lane = stats.priority(priority);
+        assert_eq!(
+            lane.enqueued,
+            lane.dequeued + lane.canceled + lane.evicted + lane.depth,
+            "{priority}: {stats:?}"
+        );
+        assert_eq!(lane.depth, q.snapshot_priority(priority).len() as u64);
+        assert_eq!(lane.wait.samples, lane.dequeued);
+    }
+    assert_eq!(stats.depth(), q.len() as u64, "{stats:?}");
+}

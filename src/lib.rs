@@ -12,7 +12,16 @@
 //!   guarantees \[C1\]–\[C8\] under concurrency listed on the type. Its protocol is
 //!   model-checked with loom (`loom-tests/`).
 //! * [`placement`]: choose a GPU pool for a job from pool snapshots.
-//! * Planned: stats, wait-time percentiles, metrics export and backpressure.
+//! * [`stats`]: per-priority counters and queue-wait percentiles of both queues
+//!   (feature `stats`, on by default), the backpressure advice for refused enqueues,
+//!   and the ORCH-3406 metrics export (feature `metrics`).
+//!
+//! # Cargo features
+//!
+//! * `stats` (default): the queues count what happens to their jobs and record wait
+//!   times ([`stats`] says at what cost); without it, the recording is compiled out.
+//! * `metrics`: [`stats::MetricsExporter`], publishing through the `metrics` facade.
+//! * `serde`: serialization of the placement types.
 //!
 //! # Semantics
 //!
@@ -65,6 +74,7 @@
 
 pub mod placement;
 pub mod queue;
+pub mod stats;
 mod sync;
 
 // The loom models: compiled into this crate's unit-test binary only under

@@ -35,6 +35,10 @@
 //!   cannot see the job.
 //! * **[C5]** a job that both a `cancel` and a dequeue returned shows up as "ended
 //!   twice"; a cancel's payload always carries the id it was asked for.
+//! * **Stats** at quiescence (after the threads joined, before the queue is dropped):
+//!   every counter of `stats()` equals the count of those events in the logs, per
+//!   priority, and `enqueued = dequeued + canceled + evicted + depth` with each depth
+//!   equal to the lane's `snapshot_priority` length (and their sum to `len()`).
 //! * **[C7]** under `DropLru`, an enqueue refused with `QueueFull` never runs entirely
 //!   inside the live span of a job that later was dequeued or evicted (or never left):
 //!   that job would have been its victim.
@@ -537,6 +541,9 @@ struct Outcome {
     created: usize,
     drops_after: Vec<u8>,
     drops_before_queue_drop: Vec<u8>,
+    /// `stats()` and each lane's snapshot length once every thread has joined.
+    #[cfg(feature = "stats")]
+    stats_at_end: (orchestrator_core::stats::QueueStats, [usize; 2]),
 }
 
 /// Runs the threads and returns their logs; the queue is dropped at the end.
@@ -654,6 +661,11 @@ fn run(cfg: Config) -> Outcome {
     shared.sampler_done.store(true, Ordering::SeqCst);
     let samples = sampler.join().expect("sampler panicked ([C1])");
     let len_at_drop = shared.queue.len();
+    #[cfg(feature = "stats")]
+    let stats_at_end = (
+        shared.queue.stats(),
+        Priority::ALL.map(|p| shared.queue.snapshot_priority(p).len()),
+    );
     let snapshot = |drops: &[AtomicU8]| -> Vec<u8> {
         drops.iter().map(|d| d.load(Ordering::SeqCst)).collect()
     };
@@ -668,7 +680,78 @@ fn run(cfg: Config) -> Outcome {
         created,
         drops_after: snapshot(drops),
         drops_before_queue_drop,
+        #[cfg(feature = "stats")]
+        stats_at_end,
     }
+}
+
+/// The stats add up at quiescence and match the logs event for event.
+#[cfg(feature = "stats")]
+fn check_stats(cfg: Config, out: &Outcome) {
+    let (stats, lane_lens) = &out.stats_at_end;
+    let ctx = format!("{cfg:?}\n{stats:#?}");
+    let endings: Vec<&Ending> = out.logs.iter().flat_map(|l| &l.endings).collect();
+    for priority in Priority::ALL {
+        let lane = stats.priority(priority);
+        let admitted = out
+            .logs
+            .iter()
+            .flat_map(|l| &l.admissions)
+            .filter(|a| a.priority == priority)
+            .count() as u64;
+        let ended = |kind: EndKind| {
+            endings
+                .iter()
+                .filter(|e| e.priority == priority && e.kind == kind)
+                .count() as u64
+        };
+        assert_eq!(lane.enqueued, admitted, "{priority} enqueued\n{ctx}");
+        assert_eq!(
+            lane.dequeued,
+            ended(EndKind::Dequeued),
+            "{priority} dequeued\n{ctx}"
+        );
+        assert_eq!(
+            lane.canceled,
+            ended(EndKind::Canceled),
+            "{priority} canceled\n{ctx}"
+        );
+        assert_eq!(
+            lane.evicted,
+            ended(EndKind::Evicted),
+            "{priority} evicted\n{ctx}"
+        );
+        assert_eq!(
+            lane.enqueued,
+            lane.dequeued + lane.canceled + lane.evicted + lane.depth,
+            "{priority}: enqueued = dequeued + canceled + evicted + depth\n{ctx}"
+        );
+        assert_eq!(
+            lane.depth,
+            lane_lens[priority.index()] as u64,
+            "{priority} depth vs snapshot_priority\n{ctx}"
+        );
+        assert_eq!(
+            lane.wait.samples, lane.dequeued,
+            "{priority} wait samples\n{ctx}"
+        );
+        assert_eq!(
+            lane.rejected.closed, 0,
+            "{priority}: no enqueue after close\n{ctx}"
+        );
+    }
+    assert_eq!(stats.depth(), stats.len as u64, "depths vs len()\n{ctx}");
+    let refused = |count: fn(&Log) -> usize| out.logs.iter().map(count).sum::<usize>() as u64;
+    assert_eq!(
+        stats.interactive.rejected.full + stats.batch.rejected.full,
+        refused(|l| l.full_refusals.len()),
+        "QueueFull refusals\n{ctx}"
+    );
+    assert_eq!(
+        stats.interactive.rejected.duplicate + stats.batch.rejected.duplicate,
+        refused(|l| l.dup_refusals.len()),
+        "DuplicateId refusals\n{ctx}"
+    );
 }
 
 /// Checks every guarantee the logs can show and returns a one-line summary.
@@ -980,6 +1063,8 @@ fn stress(cfg: Config) {
     let started = Instant::now();
     let out = run(cfg);
     let summary = check_ledger(cfg, &out);
+    #[cfg(feature = "stats")]
+    check_stats(cfg, &out);
     if cfg.workers == 1 {
         check_single_worker_order(cfg, &out);
     }

@@ -7,7 +7,8 @@
 //! and every result is compared: the evicted job (id, priority, payload), the error kind
 //! and the handed-back job, the dequeued job, `TryDequeueError`, cancel's payload,
 //! snapshots, positions, `len`, `is_empty`, `contains`, `is_closed`. At the end both
-//! queues are closed and drained and the drains compared.
+//! queues are closed and drained and the drains compared; the two queues' stats counters
+//! are compared after the operations and after the drain.
 //!
 //! Payloads are boxed serial numbers: the comparison tells which job came back, and
 //! AddressSanitizer / LeakSanitizer catch a payload dropped twice or never.
@@ -303,6 +304,36 @@ impl Pair {
         self.check_counts(step, op);
     }
 
+    /// The stats counters of both queues agree (the waits differ by timing; their sample
+    /// counts must not).
+    fn check_stats(&self, when: &str) {
+        let (c, m) = (self.concurrent.stats(), self.model.stats());
+        for priority in Priority::ALL {
+            let (got, want) = (c.priority(priority), m.priority(priority));
+            let counts = |s: &orchestrator_core::stats::PriorityStats| {
+                (
+                    s.enqueued,
+                    s.dequeued,
+                    s.canceled,
+                    s.evicted,
+                    s.rejected,
+                    s.depth,
+                    s.wait.samples,
+                )
+            };
+            assert_eq!(
+                counts(got),
+                counts(want),
+                "{when}: {priority} stats diverged (left: ConcurrentQueue, right: InMemoryQueue)"
+            );
+        }
+        assert_eq!(
+            (c.len, c.capacity, c.closed),
+            (m.len, m.capacity, m.closed),
+            "{when}"
+        );
+    }
+
     /// Closes both queues, drains them side by side, and checks both end closed and empty.
     fn close_and_drain(mut self) {
         self.concurrent.close();
@@ -343,6 +374,7 @@ impl Pair {
                 .enqueue_item(0, Priority::Batch, Box::new(serial)),
         );
         assert_eq!(got, want, "enqueue after close and drain diverged");
+        self.check_stats("after close and drain");
     }
 }
 
@@ -362,5 +394,6 @@ fuzz_target!(|input: Input| {
     for (step, op) in input.ops.iter().enumerate() {
         pair.apply(step, op);
     }
+    pair.check_stats("after the operations");
     pair.close_and_drain();
 });

@@ -14,6 +14,7 @@ use super::{
     Admitted, DequeueTimeoutError, Dequeued, EnqueueError, EnqueueErrorKind, Job, JobId, Policy,
     Priority, QueueClosed, TryDequeueError,
 };
+use crate::stats::recorder::StatsRecorder;
 use crate::sync::{Arc, AtomicU64, Ordering};
 
 /// A bounded two-priority job queue shared by producer, canceller and worker threads.
@@ -150,6 +151,7 @@ pub struct ConcurrentQueue<T = (), I = u64> {
     tickets: [CachePadded<AtomicU64>; 2],
     signal: WakeSignal,
     policy: Policy,
+    stats: StatsRecorder,
 }
 
 impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
@@ -168,6 +170,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
             ],
             signal: WakeSignal::new(),
             policy,
+            stats: StatsRecorder::sharded(),
         }
     }
 
@@ -193,19 +196,14 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         // [Q2] order: duplicate, closed, full. This read refuses a duplicate before
         // anything is evicted; the claim below makes the refusal exact under races.
         if self.index.get(&id).is_some_and(|slot| !slot.is_dead()) {
-            return Err(EnqueueError::new(
-                EnqueueErrorKind::DuplicateId,
-                id,
-                priority,
-                item,
-            ));
+            return Err(self.refuse(EnqueueErrorKind::DuplicateId, id, priority, item));
         }
         // Take a unit of capacity before claiming the id: a claimed id then always
         // becomes a live job, so a concurrent enqueue of the same id that is refused as
         // a duplicate was refused for a job that really is admitted.
         let evicted = match self.admit() {
             Ok(evicted) => evicted,
-            Err(kind) => return Err(EnqueueError::new(kind, id, priority, item)),
+            Err(kind) => return Err(self.refuse(kind, id, priority, item)),
         };
         // Relaxed: the ticket only orders snapshots; uniqueness comes from the RMW.
         let ticket = self.tickets[priority.index()].fetch_add(1, Ordering::Relaxed);
@@ -217,14 +215,27 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
             if self.capacity.free_unit() {
                 self.signal.notify_all();
             }
-            let error = EnqueueError::new(EnqueueErrorKind::DuplicateId, id, priority, item);
+            let error = self.refuse(EnqueueErrorKind::DuplicateId, id, priority, item);
             return Err(error.with_evicted(evicted));
         }
+        self.stats.enqueued(priority);
         // A unit of capacity and the id are ours: publish, then make the job reachable.
         slot.publish();
         self.lanes[priority.index()].push(slot);
         self.signal.notify_one();
         Ok(Admitted { evicted })
+    }
+
+    /// Counts a refused enqueue and builds its error.
+    fn refuse(
+        &self,
+        kind: EnqueueErrorKind,
+        id: I,
+        priority: Priority,
+        item: T,
+    ) -> EnqueueError<T, I> {
+        self.stats.rejected(priority, kind);
+        EnqueueError::new(kind, id, priority, item)
     }
 
     /// Reserves a unit of capacity, or under `DropLru` takes over the unit of an evicted
@@ -259,6 +270,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
             while let Some(slot) = self.lanes[priority.index()].pop() {
                 if let Some(item) = slot.take(Exit::Evicted) {
                     self.index.release(slot.id(), &slot);
+                    self.stats.evicted(priority);
                     return Some(Job {
                         id: slot.id(),
                         priority,
@@ -283,11 +295,13 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
                     if self.capacity.free_unit() {
                         self.signal.notify_all();
                     }
+                    let waited = slot.enqueued_at().elapsed();
+                    self.stats.dequeued(priority, waited);
                     return Ok(Dequeued {
                         id: slot.id(),
                         priority,
                         item,
-                        waited: slot.enqueued_at().elapsed(),
+                        waited,
                     });
                 }
                 // A canceled or evicted slot: drop it and look at the next one.
@@ -378,6 +392,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         let slot = self.index.get(id)?;
         let item = slot.take(Exit::Canceled)?;
         self.index.release(*id, &slot);
+        self.stats.canceled(slot.priority());
         if self.capacity.free_unit() {
             self.signal.notify_all();
         }
@@ -453,6 +468,27 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// `true` once [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
         self.capacity.is_closed()
+    }
+
+    /// Per-priority counters and queue-wait percentiles since the queue was created
+    /// (feature `stats`); see [`stats`](crate::stats) for the cost and what is exact
+    /// when. Sums one shard per hardware thread: microseconds, not for the hot path.
+    ///
+    /// ```
+    /// use orchestrator_core::queue::{ConcurrentQueue, Policy, Priority};
+    ///
+    /// let q = ConcurrentQueue::with_capacity_policy(1, Policy::DropLru);
+    /// q.enqueue(1, Priority::Batch).unwrap();
+    /// q.enqueue(2, Priority::Interactive).unwrap(); // evicts 1
+    /// let stats = q.stats();
+    /// assert_eq!((stats.batch.enqueued, stats.batch.evicted), (1, 1));
+    /// assert_eq!((stats.interactive.enqueued, stats.interactive.depth), (1, 1));
+    /// assert_eq!(stats.len, 1);
+    /// ```
+    #[cfg(feature = "stats")]
+    pub fn stats(&self) -> crate::stats::QueueStats {
+        self.stats
+            .snapshot(self.len(), self.capacity(), self.is_closed())
     }
 }
 

@@ -7,6 +7,7 @@ use super::{
     Admitted, Dequeued, EnqueueError, EnqueueErrorKind, Job, JobId, Policy, Priority,
     TryDequeueError,
 };
+use crate::stats::recorder::StatsRecorder;
 
 /// One queued job inside a lane.
 struct Entry<T, I> {
@@ -76,6 +77,7 @@ pub struct InMemoryQueue<T = (), I = u64> {
     capacity: usize,
     policy: Policy,
     closed: bool,
+    stats: StatsRecorder,
 }
 
 impl<T, I: JobId> InMemoryQueue<T, I> {
@@ -89,6 +91,7 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
             capacity,
             policy,
             closed: false,
+            stats: StatsRecorder::single(),
         }
     }
 
@@ -112,20 +115,10 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
         item: T,
     ) -> Result<Admitted<T, I>, EnqueueError<T, I>> {
         if self.live.contains_key(&id) {
-            return Err(EnqueueError::new(
-                EnqueueErrorKind::DuplicateId,
-                id,
-                priority,
-                item,
-            ));
+            return Err(self.refuse(EnqueueErrorKind::DuplicateId, id, priority, item));
         }
         if self.closed {
-            return Err(EnqueueError::new(
-                EnqueueErrorKind::Closed,
-                id,
-                priority,
-                item,
-            ));
+            return Err(self.refuse(EnqueueErrorKind::Closed, id, priority, item));
         }
         let mut admitted = Admitted::queued();
         if self.len() >= self.capacity {
@@ -136,17 +129,11 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
             };
             match victim {
                 Some(job) => admitted.evicted = Some(job),
-                None => {
-                    return Err(EnqueueError::new(
-                        EnqueueErrorKind::QueueFull,
-                        id,
-                        priority,
-                        item,
-                    ))
-                }
+                None => return Err(self.refuse(EnqueueErrorKind::QueueFull, id, priority, item)),
             }
         }
         self.live.insert(id, priority);
+        self.stats.enqueued(priority);
         self.lanes[priority.index()].push_back(Entry {
             id,
             item,
@@ -155,12 +142,25 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
         Ok(admitted)
     }
 
+    /// Counts a refused enqueue and builds its error.
+    fn refuse(
+        &self,
+        kind: EnqueueErrorKind,
+        id: I,
+        priority: Priority,
+        item: T,
+    ) -> EnqueueError<T, I> {
+        self.stats.rejected(priority, kind);
+        EnqueueError::new(kind, id, priority, item)
+    }
+
     /// Removes the `DropLru` victim: the front of `Batch`, else the front of
     /// `Interactive`.
     fn evict_oldest(&mut self) -> Option<Job<T, I>> {
         for priority in [Priority::Batch, Priority::Interactive] {
             if let Some(entry) = self.lanes[priority.index()].pop_front() {
                 self.live.remove(&entry.id);
+                self.stats.evicted(priority);
                 return Some(Job {
                     id: entry.id,
                     priority,
@@ -179,11 +179,13 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
         for priority in Priority::ALL {
             if let Some(entry) = self.lanes[priority.index()].pop_front() {
                 self.live.remove(&entry.id);
+                let waited = entry.enqueued_at.elapsed();
+                self.stats.dequeued(priority, waited);
                 return Ok(Dequeued {
                     id: entry.id,
                     priority,
                     item: entry.item,
-                    waited: entry.enqueued_at.elapsed(),
+                    waited,
                 });
             }
         }
@@ -200,7 +202,9 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
         let priority = self.live.remove(id)?;
         let lane = &mut self.lanes[priority.index()];
         let at = lane.iter().position(|entry| entry.id == *id)?;
-        lane.remove(at).map(|entry| entry.item)
+        let item = lane.remove(at).map(|entry| entry.item)?;
+        self.stats.canceled(priority);
+        Some(item)
     }
 
     /// The live ids of one lane, front to back \[Q5\]. O(n) in that lane's length.
@@ -264,6 +268,28 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
     /// `true` once [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+
+    /// Per-priority counters and queue-wait percentiles since the queue was created
+    /// (feature `stats`), the same shape as
+    /// [`ConcurrentQueue::stats`](super::ConcurrentQueue::stats).
+    ///
+    /// ```
+    /// use orchestrator_core::queue::{InMemoryQueue, Priority};
+    ///
+    /// let mut q = InMemoryQueue::with_capacity(4);
+    /// q.enqueue(1, Priority::Batch).unwrap();
+    /// q.enqueue(1, Priority::Batch).unwrap_err(); // a duplicate
+    /// q.dequeue().unwrap();
+    /// let stats = q.stats();
+    /// assert_eq!(stats.batch.enqueued, 1);
+    /// assert_eq!(stats.batch.rejected.duplicate, 1);
+    /// assert_eq!(stats.batch.dequeued, 1);
+    /// assert_eq!(stats.batch.wait.samples, 1);
+    /// ```
+    #[cfg(feature = "stats")]
+    pub fn stats(&self) -> crate::stats::QueueStats {
+        self.stats.snapshot(self.len(), self.capacity, self.closed)
     }
 }
 
