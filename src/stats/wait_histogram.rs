@@ -53,11 +53,13 @@ impl WaitRecorder {
         let _ = self.buckets.increment(nanos.min(MAX_RECORDED_NANOS));
     }
 
-    /// Adds this shard's counts to `into`. Each bucket is read on its own, so a wait
-    /// recorded meanwhile may or may not be included.
-    pub(crate) fn add_to(&self, into: &mut Histogram) {
-        // Cannot fail: both histograms use `CONFIG`.
-        let _ = into.checked_add_assign(&self.buckets.load());
+    /// Adds this shard's counts to `into`, through `scratch` (any histogram of this
+    /// layout, overwritten). Each bucket is read on its own, so a wait recorded meanwhile
+    /// may or may not be included.
+    pub(crate) fn add_to(&self, into: &mut Histogram, scratch: &mut Histogram) {
+        // Cannot fail: every histogram here uses `CONFIG`.
+        let _ = self.buckets.load_into(scratch);
+        let _ = into.checked_add_assign(scratch);
     }
 }
 
@@ -86,31 +88,30 @@ impl WaitStats {
     /// Summarises the merged buckets of every shard.
     pub(crate) fn from_recorders<'a>(shards: impl IntoIterator<Item = &'a WaitRecorder>) -> Self {
         let mut distribution = Histogram::with_config(&CONFIG);
+        let mut scratch = Histogram::with_config(&CONFIG);
         for shard in shards {
-            shard.add_to(&mut distribution);
+            shard.add_to(&mut distribution, &mut scratch);
         }
-        let samples = distribution.iter().map(|bucket| bucket.count()).sum();
-        let mut stats = WaitStats {
+        let samples = distribution.as_slice().iter().sum();
+        // One pass over the buckets for all four.
+        let mut buckets = [None, None, None, None];
+        let _ = distribution.quantile_buckets_into(&[0.5, 0.9, 0.99, 1.0], &mut buckets);
+        let [p50, p90, p99, max] = buckets.map(|bucket| bucket.map(|b| report(&b)));
+        WaitStats {
             samples,
-            p50: None,
-            p90: None,
-            p99: None,
-            max: None,
+            p50,
+            p90,
+            p99,
+            max,
             distribution,
-        };
-        stats.p50 = stats.quantile(0.5);
-        stats.p90 = stats.quantile(0.9);
-        stats.p99 = stats.quantile(0.99);
-        stats.max = stats.quantile(1.0);
-        stats
+        }
     }
 
     /// The wait at quantile `q` (0.0 to 1.0; 0.5 is the median), nearest-rank, within
     /// [`WAIT_RELATIVE_ERROR`]. `None` when nothing was recorded or `q` is outside 0..=1
     /// (or NaN).
     pub fn quantile(&self, q: f64) -> Option<Duration> {
-        let bucket = self.distribution.quantile_bucket(q).ok()??;
-        Some(Duration::from_nanos(midpoint(bucket.start(), bucket.end())))
+        Some(report(&self.distribution.quantile_bucket(q).ok()??))
     }
 
     /// The recorded distribution as `(wait, count)` pairs, shortest wait first, empty
@@ -151,6 +152,11 @@ impl Default for WaitStats {
     fn default() -> Self {
         WaitStats::from_recorders([])
     }
+}
+
+/// The wait reported for a bucket: its middle.
+fn report(bucket: &histogram::Bucket) -> Duration {
+    Duration::from_nanos(midpoint(bucket.start(), bucket.end()))
 }
 
 /// The middle of the inclusive range `start..=end`, rounded down.
