@@ -12,7 +12,8 @@
 //! * `get` and `for_each` read a moment's view; entries may change concurrently.
 //!
 //! Normally a pre-sized `papaya::HashMap` (lock-free reads and writes, incremental
-//! resizing, memory reclaimed by epochs through `seize`). Under loom it is a loom
+//! resizing, memory reclaimed by epochs through `seize`, retired in batches of
+//! [`RETIRE_BATCH`], hashed with foldhash). Under loom it is a loom
 //! `Mutex<HashMap>` with the same contract, so that loom explores our protocol around it.
 
 use core::hash::Hash;
@@ -24,9 +25,26 @@ use crate::sync::Arc;
 #[cfg(not(all(test, loom)))]
 const MAX_PRESIZE: usize = 1 << 16;
 
+/// Retired map entries a thread collects before it starts reclaiming them (seize's
+/// default is 32). Each reclamation round costs a `membarrier` system call that
+/// interrupts every CPU running the process; with the default that was 16 % of the
+/// queue's CPU time (BENCHMARKS.md, profile). The price: a thread may hold up to this
+/// many removed entries (an id, a pointer, and the emptied slot shell they keep alive)
+/// before freeing them.
+#[cfg(not(all(test, loom)))]
+const RETIRE_BATCH: usize = 1024;
+
+/// The map's hasher: foldhash, seeded randomly per map. SipHash (std's default) cost
+/// about 6 % of the CPU time, and every job hashes its id three to four times. foldhash
+/// resists hash flooding less than SipHash; ids are chosen by the server, not by clients,
+/// in the deployments this queue is for (a server that takes ids from clients can hash
+/// them first).
+#[cfg(not(all(test, loom)))]
+type IdHasher = foldhash::fast::RandomState;
+
 #[cfg(not(all(test, loom)))]
 pub(crate) struct IdIndex<T, I> {
-    map: papaya::HashMap<I, SlotRef<T, I>>,
+    map: papaya::HashMap<I, SlotRef<T, I>, IdHasher>,
 }
 
 #[cfg(not(all(test, loom)))]
@@ -40,6 +58,8 @@ where
         IdIndex {
             map: papaya::HashMap::builder()
                 .capacity(capacity.min(MAX_PRESIZE))
+                .hasher(IdHasher::default())
+                .collector(seize::Collector::new().batch_size(RETIRE_BATCH))
                 .build(),
         }
     }
