@@ -56,6 +56,11 @@
 //!    a filter is given that does not contain `paired` (`cargo bench --bench throughput
 //!    -- paired` runs only the table).
 //!
+//! `BENCH_CONTENDERS=concurrent_blocking,mutex_condvar` runs only the named contenders
+//! (both reports), and `BENCH_ROUNDS=n` sets the number of paired rounds;
+//! `benches/stats_overhead.sh` uses both to compare builds with and without the `stats`
+//! feature.
+//!
 //! Run: `cargo bench --bench throughput`. `BENCH_QUICK=1` shrinks the job count (20 000
 //! per run instead of 100 000) and the sampling (0.3 s warm-up, 0.7 s measurement per
 //! benchmark instead of 1 s and 3 s); criterion's `-- --quick` also works.
@@ -472,15 +477,25 @@ fn contender<Q: BenchQueue + 'static>(
     }
 }
 
+/// Every contender, or those named in `BENCH_CONTENDERS` (comma-separated ids).
 fn contenders() -> Vec<Contender> {
-    vec![
+    let all = vec![
         contender("concurrent_blocking", Wait::Block, ours),
         contender("concurrent_yield", Wait::Yield, ours),
         contender("mutex_condvar", Wait::Block, locked),
         contender("mutex_yield", Wait::Yield, locked),
         contender("array_queue", Wait::Yield, array),
         contender("segqueue_pair", Wait::Yield, seg_pair),
-    ]
+    ];
+    match std::env::var("BENCH_CONTENDERS") {
+        Ok(names) if !names.is_empty() => {
+            let names: Vec<&str> = names.split(',').map(str::trim).collect();
+            all.into_iter()
+                .filter(|c| names.contains(&c.name))
+                .collect()
+        }
+        _ => all,
+    }
 }
 
 fn ours() -> Ours {
@@ -598,8 +613,11 @@ fn paired(rounds: usize) {
         }
         println!("\n| {config} ratio (throughput) | median | min-max |\n|---|---|---|");
         for (ours, anchor) in ratios {
-            let at = |name: &str| contenders.iter().position(|c| c.name == name).unwrap();
-            let (a, b) = (&seconds[at(ours)], &seconds[at(anchor)]);
+            let at = |name: &str| contenders.iter().position(|c| c.name == name);
+            let (Some(a), Some(b)) = (at(ours), at(anchor)) else {
+                continue; // a contender left out by BENCH_CONTENDERS
+            };
+            let (a, b) = (&seconds[a], &seconds[b]);
             let per_round: Vec<f64> = a.iter().zip(b).map(|(ta, tb)| tb / ta).collect();
             let (median, low, high) = summary(per_round);
             println!("| {ours} / {anchor} | {median:.2}x | {low:.2}-{high:.2} |");
@@ -635,7 +653,11 @@ fn paired_if_asked() {
     if !free.is_empty() && !free.iter().any(|a| a.contains("paired")) {
         return;
     }
-    paired(if quick() { 5 } else { 15 });
+    let rounds = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(if quick() { 5 } else { 15 });
+    paired(rounds);
 }
 
 fn config() -> Criterion {

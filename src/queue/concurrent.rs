@@ -195,7 +195,8 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     ) -> Result<Admitted<T, I>, EnqueueError<T, I>> {
         // [Q2] order: duplicate, closed, full. This read refuses a duplicate before
         // anything is evicted; the claim below makes the refusal exact under races.
-        if self.index.get(&id).is_some_and(|slot| !slot.is_dead()) {
+        let index = self.index.pin();
+        if index.get(&id).is_some_and(|slot| !slot.is_dead()) {
             return Err(self.refuse(EnqueueErrorKind::DuplicateId, id, priority, item));
         }
         // Take a unit of capacity before claiming the id: a claimed id then always
@@ -208,7 +209,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         // Relaxed: the ticket only orders snapshots; uniqueness comes from the RMW.
         let ticket = self.tickets[priority.index()].fetch_add(1, Ordering::Relaxed);
         let slot: SlotRef<T, I> = Arc::new(Slot::new(id, priority, ticket, item));
-        if !self.index.claim(id, &slot) {
+        if !index.claim(id, &slot) {
             // A concurrent enqueue of the same id claimed it since the read above; it
             // holds a unit, so its job will be live. Give our unit back.
             let item = slot.abandon();
@@ -269,7 +270,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         for priority in [Priority::Batch, Priority::Interactive] {
             while let Some(slot) = self.lanes[priority.index()].pop() {
                 if let Some(item) = slot.take(Exit::Evicted) {
-                    self.index.release(slot.id(), &slot);
+                    self.index.pin().release(slot.id(), &slot);
                     self.stats.evicted(priority);
                     return Some(Job {
                         id: slot.id(),
@@ -291,7 +292,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         for priority in Priority::ALL {
             while let Some(slot) = self.lanes[priority.index()].pop() {
                 if let Some(item) = slot.take(Exit::Taken) {
-                    self.index.release(slot.id(), &slot);
+                    self.index.pin().release(slot.id(), &slot);
                     if self.capacity.free_unit() {
                         self.signal.notify_all();
                     }
@@ -389,9 +390,10 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// \[Q4\], \[C5\]. O(1) expected: the id index finds the slot; the dead slot is dropped
     /// when it reaches the front of its lane.
     pub fn cancel(&self, id: &I) -> Option<T> {
-        let slot = self.index.get(id)?;
+        let index = self.index.pin();
+        let slot = index.get(id)?;
         let item = slot.take(Exit::Canceled)?;
-        self.index.release(*id, &slot);
+        index.release(*id, &slot);
         self.stats.canceled(slot.priority());
         if self.capacity.free_unit() {
             self.signal.notify_all();
@@ -414,7 +416,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// How many live jobs would be dequeued before `id`, or `None` if `id` is not live
     /// \[Q6\]. O(n) in the live jobs.
     pub fn position(&self, id: &I) -> Option<usize> {
-        let target = self.index.get(id)?;
+        let target = self.index.pin().get(id)?;
         if !target.is_queued() {
             return None;
         }
@@ -434,7 +436,10 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
 
     /// `true` if a job with this id is live. O(1) expected.
     pub fn contains(&self, id: &I) -> bool {
-        self.index.get(id).is_some_and(|slot| slot.is_queued())
+        self.index
+            .pin()
+            .get(id)
+            .is_some_and(|slot| slot.is_queued())
     }
 
     /// The number of live jobs, counting admissions in flight; never more than

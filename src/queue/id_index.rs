@@ -11,6 +11,9 @@
 //!   claim may already have replaced it).
 //! * `get` and `for_each` read a moment's view; entries may change concurrently.
 //!
+//! `claim`, `release` and `get` are called on a [`PinnedIndex`] from [`IdIndex::pin`],
+//! so that an operation that needs several of them enters the map once.
+//!
 //! Normally a pre-sized `papaya::HashMap` (lock-free reads and writes, incremental
 //! resizing, memory reclaimed by epochs through `seize`, retired in batches of
 //! [`RETIRE_BATCH`], hashed with foldhash). Under loom it is a loom
@@ -64,20 +67,46 @@ where
         }
     }
 
+    /// A view of the index for one operation: several lookups and updates under one
+    /// reclamation guard (entering one costs about as much as an uncontended lock).
+    pub(crate) fn pin(&self) -> PinnedIndex<'_, T, I> {
+        PinnedIndex {
+            map: self.map.pin(),
+        }
+    }
+
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&SlotRef<T, I>)) {
+        for (_, slot) in self.map.pin().iter() {
+            f(slot);
+        }
+    }
+}
+
+/// [`IdIndex`] entered for one operation (see [`IdIndex::pin`]).
+#[cfg(not(all(test, loom)))]
+pub(crate) struct PinnedIndex<'a, T, I> {
+    map: papaya::HashMapRef<'a, I, SlotRef<T, I>, IdHasher, seize::LocalGuard<'a>>,
+}
+
+#[cfg(not(all(test, loom)))]
+impl<T, I> PinnedIndex<'_, T, I>
+where
+    T: Send,
+    I: Copy + Eq + Hash + Send + Sync,
+{
     pub(crate) fn claim(&self, id: I, slot: &SlotRef<T, I>) -> bool {
-        let map = self.map.pin();
         // The common case, an id not in the map, goes through `try_insert`: unlike
         // `compute`, papaya's insert and remove paths help finish an incremental table
         // migration, and a map written only through `compute` lets the chain of
         // migrating tables grow without bound (measured: every operation slower than the
         // last, 80 s for 1M enqueue+cancel pairs instead of 0.3 s).
-        match map.try_insert(id, Arc::clone(slot)) {
+        match self.map.try_insert(id, Arc::clone(slot)) {
             Ok(_) => true,
             Err(occupied) if !occupied.current.is_dead() => false,
             // A dead slot whose owner has not released it yet: replace it, atomically
             // against a concurrent claim that got there first.
             Err(_) => {
-                let outcome = map.compute(id, |entry| match entry {
+                let outcome = self.map.compute(id, |entry| match entry {
                     Some((_, current)) if !current.is_dead() => papaya::Operation::Abort(()),
                     _ => papaya::Operation::Insert(Arc::clone(slot)),
                 });
@@ -91,18 +120,11 @@ where
         // table migration along (see `claim`).
         let _ = self
             .map
-            .pin()
             .remove_if(&id, |_, current| Arc::ptr_eq(current, slot));
     }
 
     pub(crate) fn get(&self, id: &I) -> Option<SlotRef<T, I>> {
-        self.map.pin().get(id).cloned()
-    }
-
-    pub(crate) fn for_each(&self, mut f: impl FnMut(&SlotRef<T, I>)) {
-        for (_, slot) in self.map.pin().iter() {
-            f(slot);
-        }
+        self.map.get(id).cloned()
     }
 }
 
@@ -123,8 +145,31 @@ where
         }
     }
 
+    pub(crate) fn pin(&self) -> PinnedIndex<'_, T, I> {
+        PinnedIndex { index: self }
+    }
+
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&SlotRef<T, I>)) {
+        for slot in self.map.lock().unwrap().values() {
+            f(slot);
+        }
+    }
+}
+
+/// The loom stand-in's view for one operation: each call takes the lock on its own.
+#[cfg(all(test, loom))]
+pub(crate) struct PinnedIndex<'a, T, I> {
+    index: &'a IdIndex<T, I>,
+}
+
+#[cfg(all(test, loom))]
+impl<T, I> PinnedIndex<'_, T, I>
+where
+    T: Send,
+    I: Copy + Eq + Hash + Send + Sync,
+{
     pub(crate) fn claim(&self, id: I, slot: &SlotRef<T, I>) -> bool {
-        let mut map = self.map.lock().unwrap();
+        let mut map = self.index.map.lock().unwrap();
         match map.get(&id) {
             Some(current) if !current.is_dead() => false,
             _ => {
@@ -135,7 +180,7 @@ where
     }
 
     pub(crate) fn release(&self, id: I, slot: &SlotRef<T, I>) {
-        let mut map = self.map.lock().unwrap();
+        let mut map = self.index.map.lock().unwrap();
         if map
             .get(&id)
             .is_some_and(|current| Arc::ptr_eq(current, slot))
@@ -145,12 +190,6 @@ where
     }
 
     pub(crate) fn get(&self, id: &I) -> Option<SlotRef<T, I>> {
-        self.map.lock().unwrap().get(id).cloned()
-    }
-
-    pub(crate) fn for_each(&self, mut f: impl FnMut(&SlotRef<T, I>)) {
-        for slot in self.map.lock().unwrap().values() {
-            f(slot);
-        }
+        self.index.map.lock().unwrap().get(id).cloned()
     }
 }
