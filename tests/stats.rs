@@ -48,73 +48,47 @@ fn priority_of(live: &[(u64, Priority)], id: u64) -> Option<Priority> {
     live.iter().find(|(i, _)| *i == id).map(|(_, p)| *p)
 }
 
-impl Queue for InMemoryQueue {
-    fn apply(&mut self, op: &Op) -> Seen {
-        match *op {
-            Op::Enqueue(id, priority) => match self.enqueue(id, priority) {
-                Ok(admitted) => Seen::Admitted {
-                    evicted: admitted.evicted.map(|job| job.priority),
-                },
-                Err(err) => Seen::Refused(err.kind()),
-            },
-            Op::Dequeue => match self.dequeue() {
-                Ok(job) => Seen::Dequeued(job.priority),
-                Err(TryDequeueError::Empty) => Seen::Empty,
-                Err(TryDequeueError::Closed) => Seen::Closed,
-            },
-            Op::Cancel(id) => match self.cancel(&id) {
-                Some(()) => Seen::Canceled,
-                None => Seen::NotLive,
-            },
-            Op::Close => {
-                self.close();
-                Seen::Closed
+/// Implements [`Queue`] for a queue type whose dequeue method is `$dequeue`.
+macro_rules! impl_queue {
+    ($queue:ty, $dequeue:ident) => {
+        impl Queue for $queue {
+            fn apply(&mut self, op: &Op) -> Seen {
+                match *op {
+                    Op::Enqueue(id, priority) => match self.enqueue(id, priority) {
+                        Ok(admitted) => Seen::Admitted {
+                            evicted: admitted.evicted.map(|job| job.priority),
+                        },
+                        Err(err) => Seen::Refused(err.kind()),
+                    },
+                    Op::Dequeue => match self.$dequeue() {
+                        Ok(job) => Seen::Dequeued(job.priority),
+                        Err(TryDequeueError::Empty) => Seen::Empty,
+                        Err(TryDequeueError::Closed) => Seen::Closed,
+                    },
+                    Op::Cancel(id) => match self.cancel(&id) {
+                        Some(()) => Seen::Canceled,
+                        None => Seen::NotLive,
+                    },
+                    Op::Close => {
+                        self.close();
+                        Seen::Closed
+                    }
+                }
+            }
+
+            fn stats(&self) -> QueueStats {
+                <$queue>::stats(self)
+            }
+
+            fn lane_len(&self, priority: Priority) -> usize {
+                self.snapshot_priority(priority).len()
             }
         }
-    }
-
-    fn stats(&self) -> QueueStats {
-        InMemoryQueue::stats(self)
-    }
-
-    fn lane_len(&self, priority: Priority) -> usize {
-        self.snapshot_priority(priority).len()
-    }
+    };
 }
 
-impl Queue for ConcurrentQueue {
-    fn apply(&mut self, op: &Op) -> Seen {
-        match *op {
-            Op::Enqueue(id, priority) => match self.enqueue(id, priority) {
-                Ok(admitted) => Seen::Admitted {
-                    evicted: admitted.evicted.map(|job| job.priority),
-                },
-                Err(err) => Seen::Refused(err.kind()),
-            },
-            Op::Dequeue => match self.try_dequeue() {
-                Ok(job) => Seen::Dequeued(job.priority),
-                Err(TryDequeueError::Empty) => Seen::Empty,
-                Err(TryDequeueError::Closed) => Seen::Closed,
-            },
-            Op::Cancel(id) => match self.cancel(&id) {
-                Some(()) => Seen::Canceled,
-                None => Seen::NotLive,
-            },
-            Op::Close => {
-                self.close();
-                Seen::Closed
-            }
-        }
-    }
-
-    fn stats(&self) -> QueueStats {
-        ConcurrentQueue::stats(self)
-    }
-
-    fn lane_len(&self, priority: Priority) -> usize {
-        self.snapshot_priority(priority).len()
-    }
-}
+impl_queue!(InMemoryQueue, dequeue);
+impl_queue!(ConcurrentQueue, try_dequeue);
 
 /// Per-priority counts tallied from what the callers saw, independently of `stats()`.
 #[derive(Default, Debug, PartialEq, Eq)]

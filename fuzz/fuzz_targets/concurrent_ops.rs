@@ -41,26 +41,9 @@ use orchestrator_core::queue::{
     TryDequeueError,
 };
 
-#[derive(Arbitrary, Debug, Clone, Copy)]
-enum Prio {
-    Interactive,
-    Batch,
-}
-
-impl From<Prio> for Priority {
-    fn from(prio: Prio) -> Self {
-        match prio {
-            Prio::Interactive => Priority::Interactive,
-            Prio::Batch => Priority::Batch,
-        }
-    }
-}
-
-#[derive(Arbitrary, Debug, Clone, Copy)]
-enum PolicyChoice {
-    Reject,
-    DropLru,
-}
+#[path = "queue_choices.rs"]
+mod queue_choices;
+use queue_choices::{PolicyChoice, Prio};
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
 enum Op {
@@ -318,10 +301,7 @@ fn run_thread<'a>(
 
 fuzz_target!(|input: Input| {
     let capacity = input.capacity.0;
-    let policy = match input.policy {
-        PolicyChoice::Reject => Policy::Reject,
-        PolicyChoice::DropLru => Policy::DropLru,
-    };
+    let policy = Policy::from(input.policy);
     let threads = if input.three_threads { 3 } else { 2 };
     let ops = &input.ops[..input.ops.len().min(4096)];
     let closes = ops

@@ -30,26 +30,9 @@ use orchestrator_core::queue::{
 /// Ids come from `0..ID_RANGE`, so duplicates, cancels and re-enqueues of one id hit.
 const ID_RANGE: u8 = 16;
 
-#[derive(Arbitrary, Debug, Clone, Copy)]
-enum Prio {
-    Interactive,
-    Batch,
-}
-
-impl From<Prio> for Priority {
-    fn from(prio: Prio) -> Self {
-        match prio {
-            Prio::Interactive => Priority::Interactive,
-            Prio::Batch => Priority::Batch,
-        }
-    }
-}
-
-#[derive(Arbitrary, Debug, Clone, Copy)]
-enum PolicyChoice {
-    Reject,
-    DropLru,
-}
+#[path = "queue_choices.rs"]
+mod queue_choices;
+use queue_choices::{PolicyChoice, Prio};
 
 #[derive(Arbitrary, Debug)]
 enum Op {
@@ -380,10 +363,7 @@ impl Pair {
 
 fuzz_target!(|input: Input| {
     let capacity = input.capacity.0;
-    let policy = match input.policy {
-        PolicyChoice::Reject => Policy::Reject,
-        PolicyChoice::DropLru => Policy::DropLru,
-    };
+    let policy = Policy::from(input.policy);
     let mut pair = Pair {
         concurrent: ConcurrentQueue::with_capacity_policy(capacity, policy),
         model: InMemoryQueue::with_capacity_policy(capacity, policy),

@@ -197,14 +197,16 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         // anything is evicted; the claim below makes the refusal exact under races.
         let index = self.index.pin();
         if index.get(&id).is_some_and(|slot| !slot.is_dead()) {
-            return Err(self.refuse(EnqueueErrorKind::DuplicateId, id, priority, item));
+            return Err(self
+                .stats
+                .refuse(EnqueueErrorKind::DuplicateId, id, priority, item));
         }
         // Take a unit of capacity before claiming the id: a claimed id then always
         // becomes a live job, so a concurrent enqueue of the same id that is refused as
         // a duplicate was refused for a job that really is admitted.
         let evicted = match self.admit() {
             Ok(evicted) => evicted,
-            Err(kind) => return Err(self.refuse(kind, id, priority, item)),
+            Err(kind) => return Err(self.stats.refuse(kind, id, priority, item)),
         };
         // Relaxed: the ticket only orders snapshots; uniqueness comes from the RMW.
         let ticket = self.tickets[priority.index()].fetch_add(1, Ordering::Relaxed);
@@ -216,7 +218,9 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
             if self.capacity.free_unit() {
                 self.signal.notify_all();
             }
-            let error = self.refuse(EnqueueErrorKind::DuplicateId, id, priority, item);
+            let error = self
+                .stats
+                .refuse(EnqueueErrorKind::DuplicateId, id, priority, item);
             return Err(error.with_evicted(evicted));
         }
         self.stats.enqueued(priority);
@@ -225,18 +229,6 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         self.lanes[priority.index()].push(slot);
         self.signal.notify_one();
         Ok(Admitted { evicted })
-    }
-
-    /// Counts a refused enqueue and builds its error.
-    fn refuse(
-        &self,
-        kind: EnqueueErrorKind,
-        id: I,
-        priority: Priority,
-        item: T,
-    ) -> EnqueueError<T, I> {
-        self.stats.rejected(priority, kind);
-        EnqueueError::new(kind, id, priority, item)
     }
 
     /// Reserves a unit of capacity, or under `DropLru` takes over the unit of an evicted

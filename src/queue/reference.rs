@@ -115,10 +115,14 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
         item: T,
     ) -> Result<Admitted<T, I>, EnqueueError<T, I>> {
         if self.live.contains_key(&id) {
-            return Err(self.refuse(EnqueueErrorKind::DuplicateId, id, priority, item));
+            return Err(self
+                .stats
+                .refuse(EnqueueErrorKind::DuplicateId, id, priority, item));
         }
         if self.closed {
-            return Err(self.refuse(EnqueueErrorKind::Closed, id, priority, item));
+            return Err(self
+                .stats
+                .refuse(EnqueueErrorKind::Closed, id, priority, item));
         }
         let mut admitted = Admitted::queued();
         if self.len() >= self.capacity {
@@ -129,7 +133,11 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
             };
             match victim {
                 Some(job) => admitted.evicted = Some(job),
-                None => return Err(self.refuse(EnqueueErrorKind::QueueFull, id, priority, item)),
+                None => {
+                    return Err(self
+                        .stats
+                        .refuse(EnqueueErrorKind::QueueFull, id, priority, item))
+                }
             }
         }
         self.live.insert(id, priority);
@@ -140,18 +148,6 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
             enqueued_at: Instant::now(),
         });
         Ok(admitted)
-    }
-
-    /// Counts a refused enqueue and builds its error.
-    fn refuse(
-        &self,
-        kind: EnqueueErrorKind,
-        id: I,
-        priority: Priority,
-        item: T,
-    ) -> EnqueueError<T, I> {
-        self.stats.rejected(priority, kind);
-        EnqueueError::new(kind, id, priority, item)
     }
 
     /// Removes the `DropLru` victim: the front of `Batch`, else the front of

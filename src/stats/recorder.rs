@@ -33,7 +33,7 @@ mod enabled {
     use crossbeam_utils::CachePadded;
 
     use super::MAX_SHARDS;
-    use crate::queue::{EnqueueErrorKind, Priority};
+    use crate::queue::{EnqueueError, EnqueueErrorKind, Priority};
     use crate::stats::wait_histogram::{WaitRecorder, WaitStats};
     use crate::stats::{PriorityStats, QueueStats, Rejections};
 
@@ -117,9 +117,22 @@ mod enabled {
             self.add(priority, Event::Enqueued);
         }
 
+        /// Counts a refused enqueue and builds its error (the one place both queues
+        /// refuse through).
+        pub(crate) fn refuse<T, I>(
+            &self,
+            kind: EnqueueErrorKind,
+            id: I,
+            priority: Priority,
+            item: T,
+        ) -> EnqueueError<T, I> {
+            self.rejected(priority, kind);
+            EnqueueError::new(kind, id, priority, item)
+        }
+
         /// An enqueue was refused.
         #[inline]
-        pub(crate) fn rejected(&self, priority: Priority, kind: EnqueueErrorKind) {
+        fn rejected(&self, priority: Priority, kind: EnqueueErrorKind) {
             let event = match kind {
                 EnqueueErrorKind::QueueFull => Event::RejectedFull,
                 EnqueueErrorKind::DuplicateId => Event::RejectedDuplicate,
@@ -212,7 +225,7 @@ mod enabled {
 mod disabled {
     use core::time::Duration;
 
-    use crate::queue::{EnqueueErrorKind, Priority};
+    use crate::queue::{EnqueueError, EnqueueErrorKind, Priority};
 
     /// The `stats` feature is off: nothing is recorded.
     pub(crate) struct StatsRecorder;
@@ -229,8 +242,15 @@ mod disabled {
         #[inline(always)]
         pub(crate) fn enqueued(&self, _: Priority) {}
 
-        #[inline(always)]
-        pub(crate) fn rejected(&self, _: Priority, _: EnqueueErrorKind) {}
+        pub(crate) fn refuse<T, I>(
+            &self,
+            kind: EnqueueErrorKind,
+            id: I,
+            priority: Priority,
+            item: T,
+        ) -> EnqueueError<T, I> {
+            EnqueueError::new(kind, id, priority, item)
+        }
 
         #[inline(always)]
         pub(crate) fn dequeued(&self, _: Priority, _: Duration) {}
