@@ -21,18 +21,17 @@
 
 use std::cell::RefCell;
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, SamplingMode};
 use orchestrator_core::queue::{ConcurrentQueue, InMemoryQueue, Policy, Priority};
 
+#[path = "support/quick_mode.rs"]
+mod quick_mode;
+use quick_mode::quick;
+
 const DEPTHS: [u64; 3] = [100, 10_000, 1_000_000];
 const BATCH: u64 = 10;
 const REBUILD_AFTER: u64 = 2_000_000;
-
-fn quick() -> bool {
-    std::env::var_os("BENCH_QUICK").is_some_and(|v| !v.is_empty() && v != "0")
-}
 
 /// The queue operations this bench needs; `&self` so that the guard can re-insert
 /// through a shared reference.
@@ -167,15 +166,7 @@ fn bench_cancel(c: &mut Criterion) {
 }
 
 fn config() -> Criterion {
-    if quick() {
-        Criterion::default()
-            .warm_up_time(Duration::from_millis(300))
-            .measurement_time(Duration::from_millis(700))
-    } else {
-        Criterion::default()
-            .warm_up_time(Duration::from_secs(1))
-            .measurement_time(Duration::from_secs(3))
-    }
+    quick_mode::timed(Criterion::default())
 }
 
 criterion_group! {

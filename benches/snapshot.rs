@@ -11,18 +11,17 @@
 //! Run: `cargo bench --bench snapshot`; `BENCH_QUICK=1` for a short run.
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
 use orchestrator_core::queue::{ConcurrentQueue, InMemoryQueue, Policy, Priority};
 
-const DEPTHS: [u64; 3] = [100, 10_000, 100_000];
+#[path = "support/quick_mode.rs"]
+mod quick_mode;
+use quick_mode::quick;
 
-fn quick() -> bool {
-    std::env::var_os("BENCH_QUICK").is_some_and(|v| !v.is_empty() && v != "0")
-}
+const DEPTHS: [u64; 3] = [100, 10_000, 100_000];
 
 fn priority_of(id: u64) -> Priority {
     if id.is_multiple_of(4) {
@@ -111,15 +110,7 @@ fn sampling(
 }
 
 fn config() -> Criterion {
-    if quick() {
-        Criterion::default()
-            .warm_up_time(Duration::from_millis(300))
-            .measurement_time(Duration::from_millis(700))
-    } else {
-        Criterion::default()
-            .warm_up_time(Duration::from_secs(1))
-            .measurement_time(Duration::from_secs(3))
-    }
+    quick_mode::timed(Criterion::default())
 }
 
 criterion_group! {

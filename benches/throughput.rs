@@ -81,14 +81,14 @@ use orchestrator_core::queue::{
 };
 use parking_lot::{Condvar, Mutex};
 
+#[path = "support/quick_mode.rs"]
+mod quick_mode;
+use quick_mode::quick;
+
 const CAPACITY: usize = 1024;
 /// How long a blocking worker sleeps at most before it looks at the harness again (the
 /// harness wakes it at the end anyway: `close()` or `notify_all`).
 const BLOCK_TIMEOUT: Duration = Duration::from_millis(10);
-
-fn quick() -> bool {
-    std::env::var_os("BENCH_QUICK").is_some_and(|v| !v.is_empty() && v != "0")
-}
 
 /// Pin the producers and workers to CPUs (`BENCH_PIN=0`: let the scheduler place them).
 ///
@@ -661,16 +661,7 @@ fn paired_if_asked() {
 }
 
 fn config() -> Criterion {
-    let config = Criterion::default().sample_size(10);
-    if quick() {
-        config
-            .warm_up_time(Duration::from_millis(300))
-            .measurement_time(Duration::from_millis(700))
-    } else {
-        config
-            .warm_up_time(Duration::from_secs(1))
-            .measurement_time(Duration::from_secs(3))
-    }
+    quick_mode::timed(Criterion::default().sample_size(10))
 }
 
 criterion_group! {
