@@ -997,6 +997,10 @@ fn blocking_dequeue_with_timeout_times_out_on_an_empty_open_queue() {
             .unwrap_err(),
         DequeueTimeoutError::Closed
     );
+    assert_eq!(
+        q.dequeue_blocking(Some(Duration::ZERO)).unwrap_err(),
+        DequeueTimeoutError::Closed
+    );
     // A timeout too large for the clock means no timeout; closed still returns.
     assert_eq!(
         q.dequeue_blocking(Some(Duration::MAX)).unwrap_err(),

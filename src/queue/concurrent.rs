@@ -325,6 +325,11 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
                 Err(TryDequeueError::Closed) => return Err(DequeueTimeoutError::Closed),
                 Err(TryDequeueError::Empty) => {}
             }
+            if timeout == Some(Duration::ZERO) {
+                // Nothing to wait for: a zero timeout is a `try_dequeue` with this
+                // method's error type, and need not register a listener.
+                return Err(DequeueTimeoutError::Timeout);
+            }
             let waiter = self.signal.listen();
             match self.try_dequeue() {
                 Ok(job) => return Ok(job),
