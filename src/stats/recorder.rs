@@ -13,6 +13,8 @@
 //! With the `stats` feature off, [`StatsRecorder`] is an empty type whose methods do
 //! nothing, and the compiler removes every call.
 
+use crate::queue::{EnqueueError, EnqueueErrorKind, Priority};
+
 #[cfg(feature = "stats")]
 pub(crate) use self::enabled::StatsRecorder;
 
@@ -24,6 +26,21 @@ pub(crate) use self::disabled::StatsRecorder;
 #[cfg(feature = "stats")]
 pub(crate) const MAX_SHARDS: usize = 16;
 
+impl StatsRecorder {
+    /// Counts a refused enqueue and builds its error: the one place both queues refuse
+    /// through.
+    pub(crate) fn refuse<T, I>(
+        &self,
+        kind: EnqueueErrorKind,
+        id: I,
+        priority: Priority,
+        item: T,
+    ) -> EnqueueError<T, I> {
+        self.rejected(priority, kind);
+        EnqueueError::new(kind, id, priority, item)
+    }
+}
+
 #[cfg(feature = "stats")]
 mod enabled {
     use core::time::Duration;
@@ -33,7 +50,7 @@ mod enabled {
     use crossbeam_utils::CachePadded;
 
     use super::MAX_SHARDS;
-    use crate::queue::{EnqueueError, EnqueueErrorKind, Priority};
+    use crate::queue::{EnqueueErrorKind, Priority};
     use crate::stats::wait_histogram::{WaitRecorder, WaitStats};
     use crate::stats::{PriorityStats, QueueStats, Rejections};
 
@@ -117,22 +134,9 @@ mod enabled {
             self.add(priority, Event::Enqueued);
         }
 
-        /// Counts a refused enqueue and builds its error (the one place both queues
-        /// refuse through).
-        pub(crate) fn refuse<T, I>(
-            &self,
-            kind: EnqueueErrorKind,
-            id: I,
-            priority: Priority,
-            item: T,
-        ) -> EnqueueError<T, I> {
-            self.rejected(priority, kind);
-            EnqueueError::new(kind, id, priority, item)
-        }
-
         /// An enqueue was refused.
         #[inline]
-        fn rejected(&self, priority: Priority, kind: EnqueueErrorKind) {
+        pub(crate) fn rejected(&self, priority: Priority, kind: EnqueueErrorKind) {
             let event = match kind {
                 EnqueueErrorKind::QueueFull => Event::RejectedFull,
                 EnqueueErrorKind::DuplicateId => Event::RejectedDuplicate,
@@ -225,7 +229,7 @@ mod enabled {
 mod disabled {
     use core::time::Duration;
 
-    use crate::queue::{EnqueueError, EnqueueErrorKind, Priority};
+    use crate::queue::{EnqueueErrorKind, Priority};
 
     /// The `stats` feature is off: nothing is recorded.
     pub(crate) struct StatsRecorder;
@@ -242,15 +246,8 @@ mod disabled {
         #[inline(always)]
         pub(crate) fn enqueued(&self, _: Priority) {}
 
-        pub(crate) fn refuse<T, I>(
-            &self,
-            kind: EnqueueErrorKind,
-            id: I,
-            priority: Priority,
-            item: T,
-        ) -> EnqueueError<T, I> {
-            EnqueueError::new(kind, id, priority, item)
-        }
+        #[inline(always)]
+        pub(crate) fn rejected(&self, _: Priority, _: EnqueueErrorKind) {}
 
         #[inline(always)]
         pub(crate) fn dequeued(&self, _: Priority, _: Duration) {}
