@@ -1,5 +1,6 @@
 //! Cost of `placement::place` against the number of pools (SPEC §7; goal: at most 20 µs
-//! at 1 000 pools).
+//! at 1 000 pools), and of the prepared variant: `Fleet::place` per job (`fleet_place/*`)
+//! and, separately, `Fleet::new` per snapshot update (`fleet_new/*`), on the same fleets.
 //!
 //! Two fleets per size: `mixed` (about a third of the pools are infeasible for
 //! assorted reasons, the rest are ranked) and `all_feasible` (every pool is ranked and
@@ -11,7 +12,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use orchestrator_core::placement::{
-    place, ComputeCapability, DeviceMask, JobRequirements, JobSpec, PoolSnapshot,
+    place, ComputeCapability, DeviceMask, Fleet, JobRequirements, JobSpec, PoolSnapshot,
 };
 use orchestrator_core::queue::Priority;
 
@@ -108,5 +109,31 @@ fn bench_place(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_place);
+fn bench_fleet(c: &mut Criterion) {
+    let job = job();
+    for (name, all_feasible) in [("mixed", false), ("all_feasible", true)] {
+        let mut group = c.benchmark_group(format!("fleet_place/{name}"));
+        for pools in SIZES {
+            let prepared = Fleet::new(&fleet(pools, all_feasible));
+            group.throughput(Throughput::Elements(pools as u64));
+            group.bench_with_input(BenchmarkId::from_parameter(pools), &prepared, |b, p| {
+                b.iter(|| black_box(p).place(black_box(&job)))
+            });
+        }
+        group.finish();
+    }
+    for (name, all_feasible) in [("mixed", false), ("all_feasible", true)] {
+        let mut group = c.benchmark_group(format!("fleet_new/{name}"));
+        for pools in SIZES {
+            let fleet = fleet(pools, all_feasible);
+            group.throughput(Throughput::Elements(pools as u64));
+            group.bench_with_input(BenchmarkId::from_parameter(pools), &fleet, |b, fleet| {
+                b.iter(|| Fleet::new(black_box(fleet)))
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench_place, bench_fleet);
 criterion_main!(benches);

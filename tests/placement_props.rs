@@ -4,13 +4,14 @@
 //! - every pool's verdict is "feasible" exactly when the reference says so, so an
 //!   assigned pool is always feasible and `NoCapacity` happens exactly when none is [P1];
 //! - the chosen pool is the reference's best by score then tie-breakers [P2], [P3];
-//! - no input panics, NaN, infinities and negative figures included [P5].
+//! - no input panics, NaN, infinities and negative figures included [P5];
+//! - a prepared `Fleet` decides exactly as `place` does, trace included.
 #![cfg(not(loom))]
 
 use std::cmp::Ordering;
 
 use orchestrator_core::placement::{
-    place, ComputeCapability, DeviceMask, JobRequirements, JobSpec, PlacementDecision,
+    place, ComputeCapability, DeviceMask, Fleet, JobRequirements, JobSpec, PlacementDecision,
     PoolSnapshot, PredictedEnd, Verdict,
 };
 use orchestrator_core::queue::Priority;
@@ -487,6 +488,67 @@ proptest! {
         if let Some(trace) = decision.trace() {
             prop_assert_eq!(trace.len(), pools.len());
             prop_assert_eq!(trace.to_string().lines().count(), pools.len());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// The prepared fleet: the same decision as `place`, for every input.
+
+/// Pools whose name lists may start with many filler names, so that the names a job asks
+/// for get interned late (past the 64 names a list's bit mask holds) as well as early.
+fn padded_pools() -> impl Strategy<Value = Vec<PoolSnapshot>> {
+    let fillers = prop::collection::vec(0u32..120, 0..4);
+    (pools(0..10), prop::collection::vec(fillers, 0..10)).prop_map(|(mut pools, fillers)| {
+        for (pool, picks) in pools.iter_mut().zip(fillers) {
+            for (list, pick) in [
+                &mut pool.loaded_models,
+                &mut pool.quantizations,
+                &mut pool.extensions,
+                &mut pool.warm_kv_sessions,
+            ]
+            .into_iter()
+            .zip(picks)
+            {
+                let filler: Vec<String> = (pick..pick + 40).map(|k| format!("f{k}")).collect();
+                list.splice(0..0, filler);
+            }
+        }
+        pools
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// The same `PlacementDecision` (pool, predicted end, kv_warm, decided_by, every
+    /// verdict and reason, trace order) on random fleets with invalid snapshots,
+    /// duplicate ids and unknown figures.
+    #[test]
+    fn a_prepared_fleet_decides_as_place_does(job in job(), pools in pools(0..12)) {
+        let fleet = Fleet::new(&pools);
+        prop_assert_eq!(fleet.len(), pools.len());
+        prop_assert_eq!(fleet.place(&job), place(&job, &pools));
+    }
+
+    /// The same, with names interned past the lists' bit masks.
+    #[test]
+    fn a_prepared_fleet_with_many_names_decides_as_place_does(
+        job in job(),
+        pools in padded_pools(),
+    ) {
+        prop_assert_eq!(Fleet::new(&pools).place(&job), place(&job, &pools));
+    }
+
+    /// The same on wild input, and one fleet serves many jobs.
+    #[test]
+    fn a_prepared_fleet_decides_as_place_does_on_wild_input(
+        jobs in prop::collection::vec(wild_job(), 1..4),
+        pools in prop::collection::vec(wild_pool(), 0..8),
+    ) {
+        let fleet = Fleet::new(&pools);
+        for job in &jobs {
+            prop_assert_eq!(fleet.place(job), place(job, &pools));
         }
     }
 }

@@ -23,7 +23,10 @@
 //!   residual VRAM, throughput, id), with `decided_by` and every `lost_on` as that
 //!   ranking says; each candidate's figures and predicted end match the snapshot;
 //! * the same decision (chosen id, predicted end, kv_warm, decided_by, and each pool's
-//!   verdict) for the reversed and for a rotated pool list.
+//!   verdict) for the reversed and for a rotated pool list;
+//! * a prepared `Fleet` of the pools gives exactly the same `PlacementDecision` as
+//!   `place`, trace included, for the job and for the job with each name swapped for one
+//!   no pool has (so that one fleet serves several jobs).
 
 #![no_main]
 
@@ -32,7 +35,7 @@ use std::cmp::Ordering;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use orchestrator_core::placement::{
-    place, Candidate, ComputeCapability, DecidedBy, DeviceMask, Infeasible, InvalidField,
+    place, Candidate, ComputeCapability, Fleet, DecidedBy, DeviceMask, Infeasible, InvalidField,
     InvalidJobField, JobRequirements, JobSpec, MissingFigure, PlacementDecision, PoolSnapshot,
     PredictedEnd, Verdict,
 };
@@ -790,6 +793,22 @@ fuzz_target!(|input: Input| {
     let pools = build_pools(&job, &input.pools);
     let decision = place(&job, &pools);
     check_decision(&job, &pools, &decision);
+
+    let fleet = Fleet::new(&pools);
+    assert_eq!(fleet.len(), pools.len());
+    assert_eq!(fleet.place(&job), decision, "Fleet::place differs from place");
+    let mut other_job = job.clone();
+    other_job.model_id.push('~');
+    other_job.session_id = other_job.session_id.map(|session| session + "~");
+    other_job
+        .requirements
+        .required_extensions
+        .push("not-listed".into());
+    assert_eq!(
+        fleet.place(&other_job),
+        place(&other_job, &pools),
+        "Fleet::place differs from place for a second job"
+    );
 
     let n = pools.len();
     let reversed: Vec<usize> = (0..n).rev().collect();

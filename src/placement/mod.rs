@@ -62,6 +62,17 @@
 //! some id is duplicated. `benches/placement.rs` measures the cost against the number of
 //! pools.
 //!
+//! Much of that work does not depend on the job: validating each snapshot (\[P5\]),
+//! finding duplicate ids, and comparing names byte by byte. When many jobs are placed
+//! on the same snapshots, prepare them once in a [`Fleet`] and call [`Fleet::place`] per
+//! job: it gives the same [`PlacementDecision`] as `place` (the rules are one code path
+//! for both), with the per-snapshot work done in [`Fleet::new`] and names compared as
+//! interned integers. A pool manager rebuilds the fleet whenever its snapshots change;
+//! the front end that admits jobs calls `place` on the current fleet for each job. Use
+//! the plain [`place`] for a one-off decision: building a fleet costs about two to three
+//! plain `place` calls, so it pays off from the third or fourth job placed on the same
+//! snapshots (see `BENCHMARKS.md`, "Placement").
+//!
 //! # Examples
 //!
 //! Three pools tie on the predicted end, free slots, VRAM and throughput; warm KV for
@@ -131,6 +142,7 @@ mod decision;
 mod device_mask;
 mod duplicates;
 mod feasibility;
+mod fleet;
 mod job;
 mod rank;
 mod reason;
@@ -138,10 +150,12 @@ mod score;
 mod snapshot;
 mod trace;
 mod validate;
+mod view;
 
 pub use capability::{ComputeCapability, ParseComputeCapabilityError};
 pub use decision::{Assignment, PlacementDecision};
 pub use device_mask::DeviceMask;
+pub use fleet::Fleet;
 pub use job::{JobRequirements, JobSpec};
 pub use rank::{Candidate, DecidedBy};
 pub use reason::{Infeasible, InvalidField, InvalidJobField};
@@ -150,6 +164,7 @@ pub use snapshot::PoolSnapshot;
 pub use trace::{PlacementTrace, TraceEntry, Verdict};
 
 use duplicates::DuplicateIds;
+use view::{PoolView, Snapshot};
 
 /// Chooses the pool for `job` among `pools` (\[P1\]–\[P6\]; see the [module docs](self)).
 ///
@@ -157,44 +172,67 @@ use duplicates::DuplicateIds;
 /// [`PlacementDecision::NoCapacity`] when no pool is feasible (an empty slice included),
 /// and otherwise [`PlacementDecision::Assigned`] with the best feasible pool. Runs in
 /// linear time in the number of pools (and the lengths of their lists).
+///
+/// To place many jobs on the same snapshots, build a [`Fleet`] once and call
+/// [`Fleet::place`]: it gives the same decision for every job, faster.
 pub fn place(job: &JobSpec, pools: &[PoolSnapshot]) -> PlacementDecision {
+    let duplicates = DuplicateIds::find(pools);
+    let views = pools.iter().enumerate().map(|(index, pool)| Snapshot {
+        pool,
+        duplicate_id: duplicates.contains(index),
+    });
+    decide(job, job, views, || {
+        let id_bytes = pools.iter().map(|pool| pool.id.len()).sum();
+        PlacementTrace::with_capacity(pools.len(), id_bytes)
+    })
+}
+
+/// The rules, once for both kinds of [`PoolView`]: checks the job, then checks, scores
+/// and ranks every pool and records the trace. `wanted` is the job's names as the views
+/// compare them; `new_trace` makes the empty trace the views record into.
+#[inline]
+fn decide<'a, P: PoolView<'a>>(
+    job: &JobSpec,
+    wanted: &P::Wanted,
+    pools: impl Iterator<Item = P>,
+    new_trace: impl FnOnce() -> PlacementTrace,
+) -> PlacementDecision {
     let vram_needed = match validate::check_job(job) {
         Ok(vram_needed) => vram_needed,
         Err(field) => return PlacementDecision::InvalidJob { field },
     };
-    let duplicates = DuplicateIds::find(pools);
-    let id_bytes = pools.iter().map(|pool| pool.id.len()).sum();
-    let mut trace = PlacementTrace::with_capacity(pools.len(), id_bytes);
+    let mut trace = new_trace();
 
     // Pass 1: check and score every pool, keep the best.
-    let mut best: Option<(usize, Candidate)> = None;
-    for (index, pool) in pools.iter().enumerate() {
-        match assess(job, vram_needed, pool, duplicates.contains(index)) {
-            Ok(candidate) => {
-                let is_better = best.as_ref().is_none_or(|(best_index, best_candidate)| {
-                    let best_id = &pools[*best_index].id;
-                    rank::compare(&candidate, &pool.id, best_candidate, best_id)
-                        .0
-                        .is_lt()
-                });
-                if is_better {
-                    best = Some((index, candidate));
-                }
-                // `lost_on` is settled in pass 2.
-                let lost_on = DecidedBy::PredictedEnd;
-                trace.push(&pool.id, Verdict::Outranked { candidate, lost_on });
+    let mut best: Option<(usize, Candidate, &'a str)> = None;
+    for (index, pool) in pools.enumerate() {
+        let verdict = match assess(job, vram_needed, &pool, wanted) {
+            // `lost_on` is settled in pass 2.
+            Ok(candidate) => Verdict::Outranked {
+                candidate,
+                lost_on: DecidedBy::PredictedEnd,
+            },
+            Err(reason) => Verdict::Infeasible(reason),
+        };
+        // Compared where the trace stored it (see `PlacementTrace::push_range`).
+        if let Some(Verdict::Outranked { candidate, .. }) = pool.record(&mut trace, verdict) {
+            let is_better = best.as_ref().is_none_or(|(_, best_candidate, best_id)| {
+                rank::compare(candidate, || pool.id(), best_candidate, || best_id)
+                    .0
+                    .is_lt()
+            });
+            if is_better {
+                best = Some((index, *candidate, pool.id()));
             }
-            Err(reason) => trace.push(&pool.id, Verdict::Infeasible(reason)),
         }
     }
-    let Some((winner, winner_candidate)) = best else {
+    let Some((winner, winner_candidate, winner_id)) = best else {
         return PlacementDecision::NoCapacity { trace };
     };
 
     // Pass 2: where each other feasible pool lost to the winner. The runner-up shares the
     // longest prefix of ranking levels with the winner, so the deepest level is the one
     // that decided.
-    let winner_id = &pools[winner].id;
     if let Some(verdict) = trace.verdict_mut(winner) {
         *verdict = Verdict::Chosen {
             candidate: winner_candidate,
@@ -202,9 +240,10 @@ pub fn place(job: &JobSpec, pools: &[PoolSnapshot]) -> PlacementDecision {
         };
     }
     let mut decided_by = DecidedBy::OnlyCandidate;
-    trace.settle_each(|pool_id, verdict| {
+    trace.settle_each(|verdict, pool_id| {
         if let Verdict::Outranked { candidate, lost_on } = verdict {
-            let (_, level) = rank::compare(&winner_candidate, winner_id, candidate, pool_id);
+            let (_, level) =
+                rank::compare(&winner_candidate, || winner_id, candidate, || pool_id.get());
             *lost_on = level;
             if depth(level) > depth(decided_by) {
                 decided_by = level;
@@ -219,7 +258,7 @@ pub fn place(job: &JobSpec, pools: &[PoolSnapshot]) -> PlacementDecision {
         *chosen_by = decided_by;
     }
     PlacementDecision::Assigned(Assignment {
-        pool_id: winner_id.clone(),
+        pool_id: winner_id.to_owned(),
         predicted_end: winner_candidate.predicted_end,
         kv_warm: winner_candidate.kv_warm,
         decided_by,
@@ -228,25 +267,23 @@ pub fn place(job: &JobSpec, pools: &[PoolSnapshot]) -> PlacementDecision {
 }
 
 /// Validates, checks and scores one pool.
-fn assess(
+#[inline]
+fn assess<'a, P: PoolView<'a>>(
     job: &JobSpec,
     vram_needed: u64,
-    pool: &PoolSnapshot,
-    duplicate_id: bool,
+    pool: &P,
+    wanted: &P::Wanted,
 ) -> Result<Candidate, Infeasible> {
-    validate::check_pool(pool, duplicate_id)
+    pool.snapshot_check()
         .map_err(|field| Infeasible::InvalidSnapshot { field })?;
-    feasibility::check(job, vram_needed, pool)?;
-    let kv_warm = job
-        .session_id
-        .as_deref()
-        .is_some_and(|session| feasibility::contains(&pool.warm_kv_sessions, session));
+    feasibility::check(job, vram_needed, pool, wanted)?;
+    let kv_warm = job.session_id.is_some() && pool.kv_warm(wanted);
     Ok(Candidate {
-        predicted_end: score::predicted_end(job.expected_output_tokens, pool),
+        predicted_end: pool.predicted_end(job.expected_output_tokens),
         kv_warm,
-        slots_free: pool.slots_free,
-        residual_vram_bytes: pool.vram_free_bytes.saturating_sub(job.est_kv_bytes),
-        perf_tokens_per_s: pool.perf_tokens_per_s,
+        slots_free: pool.slots_free(),
+        residual_vram_bytes: pool.vram_free_bytes().saturating_sub(job.est_kv_bytes),
+        perf_tokens_per_s: pool.perf_tokens_per_s(),
     })
 }
 

@@ -73,12 +73,14 @@ impl fmt::Display for DecidedBy {
 }
 
 /// Compares two feasible pools: `Less` means `a` ranks first. Also returns the level that
-/// decided (`PoolId` when the ids are equal too, which validated input rules out).
-pub(super) fn compare(
+/// decided (`PoolId` when the ids are equal too, which validated input rules out). The
+/// ids are read only when every figure ties.
+#[inline]
+pub(super) fn compare<'a, 'b>(
     a: &Candidate,
-    a_id: &str,
+    a_id: impl FnOnce() -> &'a str,
     b: &Candidate,
-    b_id: &str,
+    b_id: impl FnOnce() -> &'b str,
 ) -> (Ordering, DecidedBy) {
     let score = a.predicted_end.rank_key().cmp(&b.predicted_end.rank_key());
     if score.is_ne() {
@@ -100,7 +102,7 @@ pub(super) fn compare(
     if perf.is_ne() {
         return (perf, DecidedBy::PerfTokensPerS);
     }
-    (a_id.cmp(b_id), DecidedBy::PoolId)
+    (a_id().cmp(b_id()), DecidedBy::PoolId)
 }
 
 /// Unknown throughput ranks below every known (validated, positive) value.

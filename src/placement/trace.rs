@@ -63,6 +63,21 @@ struct Slot {
     verdict: Verdict,
 }
 
+/// The id of an entry being settled, read on demand.
+#[derive(Clone, Copy)]
+pub(super) struct EntryId<'a> {
+    ids: &'a str,
+    start: usize,
+    end: usize,
+}
+
+impl<'a> EntryId<'a> {
+    /// The id (empty if the range were wrong, which `push` rules out).
+    pub(super) fn get(self) -> &'a str {
+        self.ids.get(self.start..self.end).unwrap_or_default()
+    }
+}
+
 /// One pool's line in a [`PlacementTrace`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TraceEntry<'a> {
@@ -84,14 +99,42 @@ impl PlacementTrace {
     /// Appends a pool's entry. Inlined so that the verdict is built in place rather than
     /// copied through the stack (the copy stalled on store forwarding).
     #[inline]
-    pub(super) fn push(&mut self, pool_id: &str, verdict: Verdict) {
+    pub(super) fn push(&mut self, pool_id: &str, verdict: Verdict) -> Option<&Verdict> {
         let id_start = self.ids.len();
         self.ids.push_str(pool_id);
+        self.push_range(id_start, self.ids.len(), verdict)
+    }
+
+    /// An empty trace whose entries will name their ids as ranges of `ids`, with
+    /// [`push_range`](Self::push_range): a prepared fleet copies all its ids at once
+    /// instead of one at a time.
+    pub(super) fn with_ids(ids: String, pools: usize) -> Self {
+        Self {
+            ids,
+            entries: Vec::with_capacity(pools),
+        }
+    }
+
+    /// Appends an entry whose id is `ids[id_start..id_end]` of a trace made by
+    /// [`with_ids`](Self::with_ids). Reading an entry checks the range, so a wrong one
+    /// would show as an empty id, never as a panic.
+    ///
+    /// Returns the verdict as stored (always `Some`), so that the caller reads it from
+    /// there rather than keeping a copy: a copy of a verdict built field by field stalls
+    /// on store forwarding.
+    #[inline]
+    pub(super) fn push_range(
+        &mut self,
+        id_start: usize,
+        id_end: usize,
+        verdict: Verdict,
+    ) -> Option<&Verdict> {
         self.entries.push(Slot {
             id_start,
-            id_end: self.ids.len(),
+            id_end,
             verdict,
         });
+        self.entries.last().map(|slot| &slot.verdict)
     }
 
     /// The verdict of entry `index`, to settle it once the winner is known.
@@ -99,11 +142,17 @@ impl PlacementTrace {
         self.entries.get_mut(index).map(|slot| &mut slot.verdict)
     }
 
-    /// Calls `settle` with each entry's id and verdict, in order.
-    pub(super) fn settle_each(&mut self, mut settle: impl FnMut(&str, &mut Verdict)) {
+    /// Calls `settle` with each entry's verdict and a way to read its id, in order
+    /// (the id is rarely needed, and reading it checks its range).
+    #[inline]
+    pub(super) fn settle_each(&mut self, mut settle: impl FnMut(&mut Verdict, EntryId<'_>)) {
         for slot in &mut self.entries {
-            let pool_id = self.ids.get(slot.id_start..slot.id_end).unwrap_or_default();
-            settle(pool_id, &mut slot.verdict);
+            let id = EntryId {
+                ids: &self.ids,
+                start: slot.id_start,
+                end: slot.id_end,
+            };
+            settle(&mut slot.verdict, id);
         }
     }
 
@@ -204,7 +253,7 @@ impl From<Vec<OwnedEntry>> for PlacementTrace {
         let id_bytes = entries.iter().map(|entry| entry.pool_id.len()).sum();
         let mut trace = Self::with_capacity(entries.len(), id_bytes);
         for entry in entries {
-            trace.push(&entry.pool_id, entry.verdict);
+            let _ = trace.push(&entry.pool_id, entry.verdict);
         }
         trace
     }
