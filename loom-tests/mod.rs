@@ -15,6 +15,7 @@ mod duplicate_race;
 mod eviction_race;
 mod fifo;
 mod priority;
+mod slot_reuse;
 mod wakeup;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

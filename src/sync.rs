@@ -15,16 +15,13 @@
 pub(crate) use loom::{
     cell::UnsafeCell,
     sync::{
-        atomic::{AtomicU64, AtomicU8, AtomicUsize},
+        atomic::{AtomicPtr, AtomicU64, AtomicUsize},
         Arc, Condvar, Mutex,
     },
 };
 
 #[cfg(not(all(test, loom)))]
-pub(crate) use std::sync::{
-    atomic::{AtomicU64, AtomicU8, AtomicUsize},
-    Arc,
-};
+pub(crate) use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize};
 
 // Under `--cfg loom` outside the models (doctests and integration tests link the library
 // built that way), the wake signal's stand-in runs on std's lock and condition variable.
@@ -36,10 +33,28 @@ pub(crate) use self::std_cell::UnsafeCell;
 
 pub(crate) use core::sync::atomic::Ordering;
 
+/// Tells the processor (or loom's scheduler) that this thread is waiting for another.
+#[inline]
+pub(crate) fn spin_hint() {
+    #[cfg(all(test, loom))]
+    loom::thread::yield_now();
+    #[cfg(not(all(test, loom)))]
+    core::hint::spin_loop();
+}
+
 /// Reads an atomic through `&mut` (no other thread can access it): `get_mut` on std,
 /// `with_mut` on loom, which then checks that the access really is exclusive.
 #[inline]
-pub(crate) fn read_exclusive(atomic: &mut AtomicU8) -> u8 {
+pub(crate) fn read_exclusive_u64(atomic: &mut AtomicU64) -> u64 {
+    #[cfg(all(test, loom))]
+    return atomic.with_mut(|value| *value);
+    #[cfg(not(all(test, loom)))]
+    return *atomic.get_mut();
+}
+
+/// [`read_exclusive_u64`] for a pointer.
+#[inline]
+pub(crate) fn read_exclusive_ptr<T>(atomic: &mut AtomicPtr<T>) -> *mut T {
     #[cfg(all(test, loom))]
     return atomic.with_mut(|value| *value);
     #[cfg(not(all(test, loom)))]

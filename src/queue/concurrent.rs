@@ -6,16 +6,17 @@ use std::time::{Duration, Instant};
 use crossbeam_utils::CachePadded;
 
 use super::capacity::{Capacity, Refusal};
-use super::id_index::IdIndex;
-use super::lane::{Lane, SlotRef};
-use super::slot::{Exit, Slot};
+use super::id_index::{IdIndex, IndexEntry};
+use super::lane::Lane;
+use super::slot::SlotJob;
+use super::slot_arena::{SlotArena, SlotHandle, MAX_SLOTS};
 use super::wait::WakeSignal;
 use super::{
     Admitted, DequeueTimeoutError, Dequeued, EnqueueError, EnqueueErrorKind, Job, JobId, Policy,
     Priority, QueueClosed, TryDequeueError,
 };
 use crate::stats::recorder::StatsRecorder;
-use crate::sync::{Arc, AtomicU64, Ordering};
+use crate::sync::{AtomicU64, Ordering};
 
 /// A bounded two-priority job queue shared by producer, canceller and worker threads.
 ///
@@ -69,9 +70,10 @@ use crate::sync::{Arc, AtomicU64, Ordering};
 ///   `cancel`. An enqueue that evicted a job and then loses a race with a concurrent
 ///   enqueue of the *same id* is refused with `DuplicateId` and hands the evicted job
 ///   over in [`EnqueueError::take_evicted`].
-/// * **\[C8\] Memory** (current limit, measured in the tests): a canceled job's slot stays
-///   in its lane until a dequeue or eviction reaches it, so with no consumer the memory
-///   grows with the number of cancels, not only with the capacity.
+/// * **\[C8\] Memory** (current limit, measured in the tests): jobs live in slots that are
+///   reused, never more than the capacity, but a canceled job's 16-byte handle stays in
+///   its lane until a dequeue or eviction reaches it, so with no consumer the lanes grow
+///   with the number of cancels (by 16 bytes per cancel), not only with the capacity.
 ///
 /// Under concurrency, `snapshot_priority` and `position` are a best-effort view of a
 /// moving queue: jobs whose enqueues overlapped may be listed in either order.
@@ -87,6 +89,11 @@ use crate::sync::{Arc, AtomicU64, Ordering};
 /// Each job's payload is written before its slot is published with a `Release` store
 /// and read only by the winner of the slot's `Acquire` compare-and-swap, so everything
 /// the producer wrote before `enqueue` is visible to the worker that dequeues the job.
+/// Slots are reused, not allocated per job: the winner of a job gives its slot back
+/// through a free list whose push happens before the pop that hands the slot on, so
+/// the next job's writes come after the previous owner is done with it. A job is named
+/// by slot *and* generation, so a lane's leftover handle of a canceled job never takes
+/// the job that reuses its slot.
 ///
 /// # Examples
 ///
@@ -145,8 +152,10 @@ use crate::sync::{Arc, AtomicU64, Ordering};
 /// ```
 pub struct ConcurrentQueue<T = (), I = u64> {
     capacity: Capacity,
-    lanes: [Lane<T, I>; 2],
-    index: IdIndex<T, I>,
+    lanes: [Lane<SlotHandle>; 2],
+    index: IdIndex<I>,
+    /// Where the jobs are: one slot per live job, reused (not allocated per job).
+    slots: SlotArena<T, I>,
     /// Per-lane admission counters, for snapshot and position order.
     tickets: [CachePadded<AtomicU64>; 2],
     signal: WakeSignal,
@@ -158,12 +167,16 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// A queue that holds at most `capacity` live jobs and applies `policy` when full.
     ///
     /// `capacity` 0 is allowed: every enqueue is refused with `QueueFull` \[Q1\].
-    /// Capacities above `usize::MAX / 2` are clamped to it.
+    /// Capacities above `u32::MAX` (or `usize::MAX / 2` on 32-bit targets) are clamped
+    /// to it: the queue's slots are numbered in 32 bits. Memory for the slots is taken as
+    /// the queue fills, not up front.
     pub fn with_capacity_policy(capacity: usize, policy: Policy) -> Self {
+        let capacity = capacity.min(MAX_SLOTS);
         ConcurrentQueue {
             capacity: Capacity::new(capacity),
             lanes: [Lane::new(), Lane::new()],
             index: IdIndex::with_capacity(capacity),
+            slots: SlotArena::with_limit(capacity),
             tickets: [
                 CachePadded::new(AtomicU64::new(0)),
                 CachePadded::new(AtomicU64::new(0)),
@@ -196,39 +209,70 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         // [Q2] order: duplicate, closed, full. This read refuses a duplicate before
         // anything is evicted; the claim below makes the refusal exact under races.
         let index = self.index.pin();
-        if index.get(&id).is_some_and(|slot| !slot.is_dead()) {
+        let is_live = |entry: &IndexEntry| self.slots.is_live(entry.handle);
+        if index.get(&id).is_some_and(|entry| is_live(&entry)) {
             return Err(self
                 .stats
                 .refuse(EnqueueErrorKind::DuplicateId, id, priority, item));
         }
         // Take a unit of capacity before claiming the id: a claimed id then always
         // becomes a live job, so a concurrent enqueue of the same id that is refused as
-        // a duplicate was refused for a job that really is admitted.
+        // a duplicate was refused for a job that really is admitted. The unit also pays
+        // for the slot (see `slot_arena.rs`).
         let evicted = match self.admit() {
             Ok(evicted) => evicted,
             Err(kind) => return Err(self.stats.refuse(kind, id, priority, item)),
         };
+        let job = SlotJob {
+            id,
+            priority,
+            enqueued_at: Instant::now(),
+            item,
+        };
+        let pending = match self.slots.insert(job) {
+            Ok(pending) => pending,
+            Err(job) => {
+                // Unreachable while every slot holder holds a unit (slot_arena.rs); if
+                // it ever happens, refuse like a full queue instead of panicking.
+                debug_assert!(false, "slot arena exhausted while holding a unit");
+                return Err(self.refuse_after_admit(EnqueueErrorKind::QueueFull, job, evicted));
+            }
+        };
         // Relaxed: the ticket only orders snapshots; uniqueness comes from the RMW.
         let ticket = self.tickets[priority.index()].fetch_add(1, Ordering::Relaxed);
-        let slot: SlotRef<T, I> = Arc::new(Slot::new(id, priority, ticket, item));
-        if !index.claim(id, &slot) {
+        let entry = IndexEntry {
+            handle: pending.handle(),
+            priority,
+            ticket,
+        };
+        if !index.claim(id, entry, is_live) {
             // A concurrent enqueue of the same id claimed it since the read above; it
-            // holds a unit, so its job will be live. Give our unit back.
-            let item = slot.abandon();
-            if self.capacity.free_unit() {
-                self.signal.notify_all();
-            }
-            let error = self
-                .stats
-                .refuse(EnqueueErrorKind::DuplicateId, id, priority, item);
-            return Err(error.with_evicted(evicted));
+            // holds a unit, so its job will be live. Give our slot and unit back.
+            let job = self.slots.abandon(pending);
+            return Err(self.refuse_after_admit(EnqueueErrorKind::DuplicateId, job, evicted));
         }
         self.stats.enqueued(priority);
         // A unit of capacity and the id are ours: publish, then make the job reachable.
-        slot.publish();
-        self.lanes[priority.index()].push(slot);
+        let handle = self.slots.publish(pending);
+        self.lanes[priority.index()].push(handle);
         self.signal.notify_one();
         Ok(Admitted { evicted })
+    }
+
+    /// Refuses an enqueue that already holds a unit of capacity (and, under `DropLru`,
+    /// may have evicted a job for it): frees the unit and hands both jobs back.
+    fn refuse_after_admit(
+        &self,
+        kind: EnqueueErrorKind,
+        job: SlotJob<T, I>,
+        evicted: Option<Job<T, I>>,
+    ) -> EnqueueError<T, I> {
+        if self.capacity.free_unit() {
+            self.signal.notify_all();
+        }
+        self.stats
+            .refuse(kind, job.id, job.priority, job.item)
+            .with_evicted(evicted)
     }
 
     /// Reserves a unit of capacity, or under `DropLru` takes over the unit of an evicted
@@ -257,17 +301,17 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     }
 
     /// Takes the oldest live `Batch` job, else the oldest live `Interactive` job, as an
-    /// eviction. Dead slots met on the way are dropped.
+    /// eviction. Handles of jobs already gone, met on the way, are dropped.
     fn evict_oldest(&self) -> Option<Job<T, I>> {
         for priority in [Priority::Batch, Priority::Interactive] {
-            while let Some(slot) = self.lanes[priority.index()].pop() {
-                if let Some(item) = slot.take(Exit::Evicted) {
-                    self.index.pin().release(slot.id(), &slot);
+            while let Some(handle) = self.lanes[priority.index()].pop() {
+                if let Some(job) = self.slots.take(handle) {
+                    self.index.pin().release(job.id, handle);
                     self.stats.evicted(priority);
                     return Some(Job {
-                        id: slot.id(),
+                        id: job.id,
                         priority,
-                        item,
+                        item: job.item,
                     });
                 }
             }
@@ -282,22 +326,22 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// [`TryDequeueError::Closed`] once the queue is closed and drained.
     pub fn try_dequeue(&self) -> Result<Dequeued<T, I>, TryDequeueError> {
         for priority in Priority::ALL {
-            while let Some(slot) = self.lanes[priority.index()].pop() {
-                if let Some(item) = slot.take(Exit::Taken) {
-                    self.index.pin().release(slot.id(), &slot);
+            while let Some(handle) = self.lanes[priority.index()].pop() {
+                if let Some(job) = self.slots.take(handle) {
+                    self.index.pin().release(job.id, handle);
                     if self.capacity.free_unit() {
                         self.signal.notify_all();
                     }
-                    let waited = slot.enqueued_at().elapsed();
+                    let waited = job.enqueued_at.elapsed();
                     self.stats.dequeued(priority, waited);
                     return Ok(Dequeued {
-                        id: slot.id(),
+                        id: job.id,
                         priority,
-                        item,
+                        item: job.item,
                         waited,
                     });
                 }
-                // A canceled or evicted slot: drop it and look at the next one.
+                // The handle of a canceled or evicted job: look at the next one.
             }
         }
         if self.capacity.is_drained() {
@@ -384,26 +428,26 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     }
 
     /// Removes the live job `id` and returns its payload; `None` if `id` is not live
-    /// \[Q4\], \[C5\]. O(1) expected: the id index finds the slot; the dead slot is dropped
+    /// \[Q4\], \[C5\]. O(1) expected: the id index finds the slot; the dead handle is dropped
     /// when it reaches the front of its lane.
     pub fn cancel(&self, id: &I) -> Option<T> {
         let index = self.index.pin();
-        let slot = index.get(id)?;
-        let item = slot.take(Exit::Canceled)?;
-        index.release(*id, &slot);
-        self.stats.canceled(slot.priority());
+        let entry = index.get(id)?;
+        let job = self.slots.take(entry.handle)?;
+        index.release(*id, entry.handle);
+        self.stats.canceled(job.priority);
         if self.capacity.free_unit() {
             self.signal.notify_all();
         }
-        Some(item)
+        Some(job.item)
     }
 
     /// The live ids of one lane, front to back \[Q5\]. O(n log n) in the live jobs.
     pub fn snapshot_priority(&self, priority: Priority) -> Vec<I> {
         let mut live = Vec::new();
-        self.index.for_each(|slot| {
-            if slot.priority() == priority && slot.is_queued() {
-                live.push((slot.ticket(), slot.id()));
+        self.index.for_each(|id, entry| {
+            if entry.priority == priority && self.slots.is_queued(entry.handle) {
+                live.push((entry.ticket, *id));
             }
         });
         live.sort_unstable_by_key(|&(ticket, _)| ticket);
@@ -414,17 +458,17 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// \[Q6\]. O(n) in the live jobs.
     pub fn position(&self, id: &I) -> Option<usize> {
         let target = self.index.pin().get(id)?;
-        if !target.is_queued() {
+        if !self.slots.is_queued(target.handle) {
             return None;
         }
         let mut ahead = 0;
-        self.index.for_each(|slot| {
-            if Arc::ptr_eq(slot, &target) || !slot.is_queued() {
+        self.index.for_each(|_, entry| {
+            if entry.handle == target.handle || !self.slots.is_queued(entry.handle) {
                 return;
             }
-            let before = match (slot.priority(), target.priority()) {
+            let before = match (entry.priority, target.priority) {
                 (Priority::Interactive, Priority::Batch) => true,
-                (mine, theirs) => mine == theirs && slot.ticket() < target.ticket(),
+                (mine, theirs) => mine == theirs && entry.ticket < target.ticket,
             };
             ahead += usize::from(before);
         });
@@ -436,7 +480,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         self.index
             .pin()
             .get(id)
-            .is_some_and(|slot| slot.is_queued())
+            .is_some_and(|entry| self.slots.is_queued(entry.handle))
     }
 
     /// The number of live jobs, counting admissions in flight; never more than

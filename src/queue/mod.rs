@@ -8,9 +8,10 @@
 //!
 //! Where each part of the concurrent queue lives: `concurrent.rs` (the operations),
 //! `slot.rs` (the per-job state machine that decides who owns a payload),
+//! `slot_arena.rs` (where the slots live: reused by generation, not allocated per job),
 //! `capacity.rs` (the live-job bound and the closed flag), `lane.rs` (the FIFO of one
-//! priority), `id_index.rs` (id -> slot, for duplicates, cancel, snapshots) and
-//! `wait.rs` (sleeping until there is work).
+//! priority's job handles), `id_index.rs` (id -> job handle, for duplicates, cancel,
+//! snapshots) and `wait.rs` (sleeping until there is work).
 //!
 //! The shared vocabulary lives here: [`Priority`], [`Policy`], [`Job`], [`Admitted`],
 //! [`Dequeued`] and the typed errors [`EnqueueError`] and [`TryDequeueError`].
@@ -22,7 +23,8 @@ mod id_index;
 mod job;
 mod lane;
 mod reference;
-mod slot;
+pub(crate) mod slot;
+pub(crate) mod slot_arena;
 mod wait;
 
 pub use concurrent::ConcurrentQueue;

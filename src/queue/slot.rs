@@ -1,172 +1,188 @@
-//! The per-job slot and its state machine: the single CAS that decides who owns a
-//! payload.
+//! The per-job slot and its state machine: the single CAS that decides who owns a job.
+//!
+//! A slot lives in the [`SlotArena`](super::slot_arena::SlotArena) and carries job after
+//! job. Its state word packs a *generation* (which job the slot holds now) with a state:
 //!
 //! ```text
-//!            publish (enqueuer)            take (winner of one CAS)
-//! Pending ─────────────────────▶ Queued ───────────────▶ Taken | Canceled | Evicted
-//!    │
-//!    └── abandon (enqueuer, lost the id to a concurrent enqueue) ──▶ Abandoned
+//!          fill (allocator)          publish (enqueuer)        take (one CAS winner)
+//! Free(g) ─────────────────▶ Pending(g+1) ────────────▶ Queued(g+1) ───────────────▶ Free(g+1)
+//!                                 │
+//!                                 └── abandon (enqueuer, lost the id to a concurrent
+//!                                     enqueue of the same id) ──────────────────────▶ Free(g+1)
 //! ```
 //!
-//! The payload is inside the slot while the state is `Pending` or `Queued`. Only the
-//! enqueuer that created the slot moves it out of `Pending`; out of `Queued` it moves
-//! exactly once, by the thread whose `compare_exchange` succeeds, and that thread alone
-//! reads the payload out \[C2\], \[C5\]. A slot dropped while still `Pending` or `Queued`
-//! (the queue itself was dropped) drops its payload.
+//! A job is named by its slot and generation (a [`SlotHandle`](super::slot_arena::SlotHandle)).
+//! Every check and every `take` compares the whole word, so a handle to an earlier job of
+//! the same slot sees a dead job and changes nothing: that is what lets a lane keep a
+//! handle to a canceled job after its slot has been reused.
+//!
+//! The job (id, priority, admission time, payload) is inside the slot while the state is
+//! `Pending` or `Queued`. Only the enqueuer that filled the slot moves it out of
+//! `Pending`; out of `Queued` it moves exactly once, by the thread whose
+//! `compare_exchange` succeeds, and that thread alone reads the job out \[C2\], \[C5\].
+//! Nobody else ever reads the job's fields, not even the id: readers that need the id,
+//! priority or admission order of a job get them from the id index, which stores them
+//! next to the handle. A slot dropped while `Pending` or `Queued` (the queue itself was
+//! dropped) drops its job.
 
 use core::mem::MaybeUninit;
 use std::time::Instant;
 
 use crate::queue::Priority;
-use crate::sync::{read_exclusive, AtomicU8, Ordering, UnsafeCell};
+use crate::sync::{read_exclusive_u64, AtomicU64, Ordering, UnsafeCell};
 
-const PENDING: u8 = 0;
-const QUEUED: u8 = 1;
-const TAKEN: u8 = 2;
-const CANCELED: u8 = 3;
-const EVICTED: u8 = 4;
-const ABANDONED: u8 = 5;
+/// The state in the low bits of the word: the slot holds no job.
+const FREE: u64 = 0;
+/// Filled by an enqueuer that has not yet claimed the id; only it may move the job on.
+const PENDING: u64 = 1;
+/// Admitted: the job is live and the next `take` wins it.
+const QUEUED: u64 = 2;
+const STATE_BITS: u32 = 2;
+const STATE_MASK: u64 = (1 << STATE_BITS) - 1;
 
-/// How a queued job left the queue; the target state of [`Slot::take`].
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Exit {
-    /// Handed to a worker by a dequeue.
-    Taken,
-    /// Removed by `cancel`.
-    Canceled,
-    /// Removed by a `DropLru` enqueue to make room.
-    Evicted,
+/// `generation` and `state` packed into one word. 62 bits of generation: a slot reused
+/// ten billion times a second would wrap after fourteen years.
+const fn word(generation: u64, state: u64) -> u64 {
+    (generation << STATE_BITS) | state
 }
 
-impl Exit {
-    const fn state(self) -> u8 {
-        match self {
-            Exit::Taken => TAKEN,
-            Exit::Canceled => CANCELED,
-            Exit::Evicted => EVICTED,
-        }
-    }
+/// What a slot holds for one job; what the winner of its `take` gets back.
+pub(crate) struct SlotJob<T, I> {
+    pub(crate) id: I,
+    pub(crate) priority: Priority,
+    pub(crate) enqueued_at: Instant,
+    pub(crate) item: T,
 }
 
-/// One job: immutable facts plus the payload behind the state machine above.
+/// One reusable slot: the state word and the job.
 pub(crate) struct Slot<T, I> {
-    state: AtomicU8,
-    id: I,
-    priority: Priority,
-    /// Order of admission within the lane, for snapshots and positions.
-    ticket: u64,
-    enqueued_at: Instant,
-    item: UnsafeCell<MaybeUninit<T>>,
+    word: AtomicU64,
+    job: UnsafeCell<MaybeUninit<SlotJob<T, I>>>,
 }
 
-// SAFETY: the payload is only touched by (1) the creating thread before the slot is
-// shared and in `abandon`, which no other thread can race (only the creator moves a slot
-// out of `Pending`), (2) the single winner of the `Queued -> exit` CAS, and (3) `Drop`,
-// which has `&mut self`. So at most one thread accesses `item` at a time, and moving a
-// `T` across threads needs `T: Send`; every other field is read-only and `I: Sync`.
-unsafe impl<T: Send, I: Send + Sync> Sync for Slot<T, I> {}
+// SAFETY: the job is only touched by (1) the thread that filled the slot, until it
+// publishes or abandons it (only that thread moves a slot out of `Pending`), (2) the
+// single winner of the `Queued -> Free` CAS, until it puts the slot back on the free list,
+// after which (3) the next allocator, whose free-list pop happens after that push,
+// and (4) `Drop`, which has `&mut self`. So at most one thread accesses `job` at a time,
+// and moving a `T` or an `I` between threads needs them to be `Send`. The word is atomic.
+unsafe impl<T: Send, I: Send> Sync for Slot<T, I> {}
 // SAFETY: as above; the slot owns a `T` and an `I`, both `Send`.
 unsafe impl<T: Send, I: Send> Send for Slot<T, I> {}
 
-impl<T, I: Copy> Slot<T, I> {
-    /// A `Pending` slot holding `item`.
-    pub(crate) fn new(id: I, priority: Priority, ticket: u64, item: T) -> Self {
+impl<T, I> Slot<T, I> {
+    /// An empty slot: generation 0, `Free`.
+    pub(crate) fn vacant() -> Self {
         Slot {
-            state: AtomicU8::new(PENDING),
-            id,
-            priority,
-            ticket,
-            enqueued_at: Instant::now(),
-            item: UnsafeCell::new(MaybeUninit::new(item)),
+            word: AtomicU64::new(word(0, FREE)),
+            job: UnsafeCell::new(MaybeUninit::uninit()),
         }
     }
 
-    pub(crate) fn id(&self) -> I {
-        self.id
+    /// `Free(g) -> Pending(g+1)`: stores `job` and returns the new generation.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns this free slot: it took it off the arena's free list (or from the
+    /// arena's never-used slots), and has not filled it since.
+    pub(crate) unsafe fn fill(&self, job: SlotJob<T, I>) -> u64 {
+        // Relaxed: only the owner writes a free slot's word, and the free-list pop that
+        // made this thread the owner happens after the last write to it.
+        let generation = (self.word.load(Ordering::Relaxed) >> STATE_BITS) + 1;
+        // SAFETY: the caller owns the free slot (see above), so no other thread accesses
+        // `job`; a free slot's job was read out (or never written), so nothing is
+        // overwritten that still needs dropping.
+        self.job.with_mut(|cell| unsafe {
+            (*cell).write(job);
+        });
+        // Relaxed: no other thread acts on a `Pending` slot. Readers learn of the new
+        // generation only through a handle published by the id index or a lane, whose
+        // own synchronization orders this store before their loads.
+        self.word
+            .store(word(generation, PENDING), Ordering::Relaxed);
+        generation
     }
 
-    pub(crate) fn priority(&self) -> Priority {
-        self.priority
+    /// `Pending(g) -> Queued(g)`: the job is admitted and may now be taken. Called once,
+    /// by the enqueuer that filled the slot, before it pushes the handle into its lane.
+    pub(crate) fn publish(&self, generation: u64) {
+        // Release: a taker whose CAS reads `Queued(g)` also sees the job written in
+        // `fill` (it may have found the handle through the id index while still Pending).
+        self.word.store(word(generation, QUEUED), Ordering::Release);
     }
 
-    pub(crate) fn ticket(&self) -> u64 {
-        self.ticket
+    /// `true` while job `generation` is live in the queue (admitted and not taken).
+    pub(crate) fn is_queued(&self, generation: u64) -> bool {
+        // Acquire: pairs with `publish`; callers read nothing of the job after it, so
+        // this is about freshness, and it costs nothing on x86.
+        self.word.load(Ordering::Acquire) == word(generation, QUEUED)
     }
 
-    pub(crate) fn enqueued_at(&self) -> Instant {
-        self.enqueued_at
+    /// `true` while job `generation` still holds its id: `Pending` or `Queued`. Once
+    /// false, the id may be reused and its index entry replaced.
+    pub(crate) fn is_live(&self, generation: u64) -> bool {
+        // Acquire: as in `is_queued`.
+        let current = self.word.load(Ordering::Acquire);
+        current == word(generation, PENDING) || current == word(generation, QUEUED)
     }
 
-    /// `Pending -> Queued`: the job is admitted and may now be taken. Called once, by
-    /// the enqueuer that created the slot, before it pushes the slot into its lane.
-    pub(crate) fn publish(&self) {
-        // Release: a taker whose CAS reads `QUEUED` also sees the payload written in
-        // `new` (it may have found the slot through the id index while still Pending).
-        self.state.store(QUEUED, Ordering::Release);
-    }
-
-    /// `true` while the job is live (admitted and not taken).
-    pub(crate) fn is_queued(&self) -> bool {
-        // Acquire: pairs with `publish`; callers only read immutable fields after it,
-        // so this is about freshness, not payload access.
-        self.state.load(Ordering::Acquire) == QUEUED
-    }
-
-    /// `true` once the job left the queue (taken, canceled, evicted or abandoned): the
-    /// id it holds in the index may be reused.
-    pub(crate) fn is_dead(&self) -> bool {
-        // Acquire: a reader that sees the slot dead may replace its index entry; the
-        // winner's writes before the CAS need not be visible, but Acquire keeps the
-        // reasoning local and costs nothing on x86.
-        self.state.load(Ordering::Acquire) >= TAKEN
-    }
-
-    /// `Queued -> exit`: moves the payload out if and only if this call wins the CAS.
-    pub(crate) fn take(&self, exit: Exit) -> Option<T> {
-        // AcqRel on success: Acquire pairs with `publish` (Release) so the payload
-        // written before publication is visible; Release orders the exit before the
-        // winner's later index and counter updates for threads that read this state.
-        // Relaxed on failure: the loser touches nothing.
-        self.state
-            .compare_exchange(QUEUED, exit.state(), Ordering::AcqRel, Ordering::Relaxed)
+    /// `Queued(g) -> Free(g)`: moves job `generation` out if and only if this call wins
+    /// the CAS. The winner must then give the slot back to the arena's free list.
+    pub(crate) fn take(&self, generation: u64) -> Option<SlotJob<T, I>> {
+        // AcqRel on success: Acquire pairs with `publish` (Release) so the job written
+        // in `fill` is visible; Release orders the exit before the winner's later index
+        // and counter updates for threads that read this word. Relaxed on failure: the
+        // loser touches nothing.
+        self.word
+            .compare_exchange(
+                word(generation, QUEUED),
+                word(generation, FREE),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            )
             .ok()?;
-        // SAFETY: this thread won the only transition out of `Queued`, so it is the only
-        // one that will ever access the payload again (see the `Sync` impl); the payload
-        // was initialized in `new` and has not been read since, because every read goes
-        // through a successful transition out of `Pending` or `Queued`.
+        // SAFETY: this thread won the only transition out of `Queued(generation)`, so it
+        // owns the job until it puts the slot back on the free list (see the `Sync`
+        // impl); the job was written in `fill` and not read since, because every read
+        // goes through a transition out of `Pending` or `Queued`.
         Some(
-            self.item
-                .with_mut(|item| unsafe { (*item).assume_init_read() }),
+            self.job
+                .with_mut(|cell| unsafe { (*cell).assume_init_read() }),
         )
     }
 
-    /// `Pending -> Abandoned`: the enqueuer takes its payload back after a refusal.
+    /// `Pending(g) -> Free(g)`: the enqueuer takes its job back after a refusal.
     ///
-    /// Only the thread that created the slot may call this, once, before `publish`.
-    pub(crate) fn abandon(&self) -> T {
-        // Relaxed: no other thread moves a slot out of `Pending` or reads its payload,
-        // so there is nothing to synchronize with; readers of the state only learn that
-        // the id may be reused.
-        let previous = self.state.swap(ABANDONED, Ordering::Relaxed);
-        debug_assert_eq!(previous, PENDING, "abandon of a published slot");
-        // SAFETY: the slot was `Pending` (only its creator, this thread, moves it out of
-        // `Pending`), so the payload is initialized and no other thread may read it.
-        self.item
-            .with_mut(|item| unsafe { (*item).assume_init_read() })
+    /// # Safety
+    ///
+    /// Only the thread that filled the slot with job `generation` may call this, once,
+    /// and only before `publish`.
+    pub(crate) unsafe fn abandon(&self, generation: u64) -> SlotJob<T, I> {
+        // SAFETY: the slot is `Pending(generation)` and only its filler, this thread,
+        // moves it out of `Pending` or touches its job (the caller's contract), so the
+        // job is initialized and no other thread reads it.
+        let job = self
+            .job
+            .with_mut(|cell| unsafe { (*cell).assume_init_read() });
+        // Relaxed: no other thread moves a slot out of `Pending` or reads its job;
+        // readers of the word only learn that the id may be reused. The free-list push
+        // that follows publishes the slot to its next owner.
+        self.word.store(word(generation, FREE), Ordering::Relaxed);
+        job
     }
 }
 
 impl<T, I> Drop for Slot<T, I> {
     fn drop(&mut self) {
-        // `&mut self`: the last `Arc` is gone, and `Arc`'s drop ordered every thread's
-        // earlier accesses before this one, so a plain read sees the final state.
-        let state = read_exclusive(&mut self.state);
+        // `&mut self`: the arena is being dropped, so no other thread can reach the slot,
+        // and whatever gave this thread the arena ordered their accesses before this one.
+        let state = read_exclusive_u64(&mut self.word) & STATE_MASK;
         if state == PENDING || state == QUEUED {
-            // SAFETY: in these states the payload is initialized and was never read out
+            // SAFETY: in these states the job is initialized and was never read out
             // (every read goes through a transition out of them), and `&mut self` means
             // no other thread can access it.
-            self.item
-                .with_mut(|item| unsafe { (*item).assume_init_drop() });
+            self.job
+                .with_mut(|cell| unsafe { (*cell).assume_init_drop() });
         }
     }
 }
