@@ -6,7 +6,8 @@
 //! assorted reasons, the rest are ranked) and `all_feasible` (every pool is ranked and
 //! scores tie often, so the tie-breakers run: the slow path of the ranking).
 //!
-//! Run with `cargo bench --bench placement` (add `-- --quick` for a short run).
+//! Run with `cargo bench --bench placement`; `BENCH_QUICK=1` shortens it as it does the
+//! other benches (the full run keeps criterion's defaults, as published in BENCHMARKS.md).
 
 use std::hint::black_box;
 
@@ -15,6 +16,9 @@ use orchestrator_core::placement::{
     place, ComputeCapability, DeviceMask, Fleet, JobRequirements, JobSpec, PoolSnapshot,
 };
 use orchestrator_core::queue::Priority;
+
+#[path = "support/quick_mode.rs"]
+mod quick_mode;
 
 const SIZES: [usize; 4] = [10, 100, 1_000, 10_000];
 const GIB: u64 = 1 << 30;
@@ -135,5 +139,18 @@ fn bench_fleet(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_place, bench_fleet);
+/// Criterion's defaults, shortened in the quick mode.
+fn config() -> Criterion {
+    if quick_mode::quick() {
+        quick_mode::timed(Criterion::default())
+    } else {
+        Criterion::default()
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = bench_place, bench_fleet
+}
 criterion_main!(benches);

@@ -1,5 +1,5 @@
-//! The quick mode shared by the queue benches (`cancel`, `snapshot`, `throughput`; each
-//! includes this file with `#[path]`): `BENCH_QUICK=1` (any value but empty or `0`)
+//! The quick mode shared by the benches (`cancel`, `placement`, `snapshot`,
+//! `throughput`; each includes this file with `#[path]`): `BENCH_QUICK=1` (any value but empty or `0`)
 //! shortens warm-up and measurement so that `BENCH_QUICK=1 cargo bench` samples the whole
 //! suite in under three minutes on a 2-core machine.
 
