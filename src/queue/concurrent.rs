@@ -54,8 +54,9 @@ use crate::sync::{AtomicU64, Ordering};
 ///   `len` and `is_empty` take no lock of ours and never wait for a job: only
 ///   [`dequeue_blocking`](Self::dequeue_blocking) and [`dequeue`](Self::dequeue) wait,
 ///   and only when there is nothing to take. What the building blocks do underneath,
-///   stated plainly: crossbeam's `SegQueue` briefly spins while a concurrent push
-///   finishes writing the slot a pop reached; the `papaya` id index is lock-free except
+///   stated plainly: crossbeam's `SegQueue` (the lanes, and the free list of job slots)
+///   briefly spins while a concurrent push finishes writing the cell a pop reached; the
+///   `papaya` id index is lock-free except
 ///   while it migrates its table (which id churn triggers every few table-fulls of
 ///   inserts); and waking a *sleeping* worker goes through `event-listener`, which takes
 ///   its own short internal lock (with no sleeping worker, the wake-up costs a fence and
@@ -304,17 +305,28 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// eviction. Handles of jobs already gone, met on the way, are dropped.
     fn evict_oldest(&self) -> Option<Job<T, I>> {
         for priority in [Priority::Batch, Priority::Interactive] {
-            while let Some(handle) = self.lanes[priority.index()].pop() {
-                if let Some(job) = self.slots.take(handle) {
-                    self.index.pin().release(job.id, handle);
-                    self.stats.evicted(priority);
-                    return Some(Job {
-                        id: job.id,
-                        priority,
-                        item: job.item,
-                    });
-                }
+            if let Some(job) = self.take_front(priority) {
+                self.stats.evicted(priority);
+                return Some(Job {
+                    id: job.id,
+                    priority,
+                    item: job.item,
+                });
             }
+        }
+        None
+    }
+
+    /// Takes the front live job of `priority`'s lane and releases its id, dropping the
+    /// handles of jobs already gone that it meets first. The capacity unit stays with the
+    /// caller.
+    fn take_front(&self, priority: Priority) -> Option<SlotJob<T, I>> {
+        while let Some(handle) = self.lanes[priority.index()].pop() {
+            if let Some(job) = self.slots.take(handle) {
+                self.index.pin().release(job.id, handle);
+                return Some(job);
+            }
+            // The handle of a canceled or evicted job: look at the next one.
         }
         None
     }
@@ -326,22 +338,18 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// [`TryDequeueError::Closed`] once the queue is closed and drained.
     pub fn try_dequeue(&self) -> Result<Dequeued<T, I>, TryDequeueError> {
         for priority in Priority::ALL {
-            while let Some(handle) = self.lanes[priority.index()].pop() {
-                if let Some(job) = self.slots.take(handle) {
-                    self.index.pin().release(job.id, handle);
-                    if self.capacity.free_unit() {
-                        self.signal.notify_all();
-                    }
-                    let waited = job.enqueued_at.elapsed();
-                    self.stats.dequeued(priority, waited);
-                    return Ok(Dequeued {
-                        id: job.id,
-                        priority,
-                        item: job.item,
-                        waited,
-                    });
+            if let Some(job) = self.take_front(priority) {
+                if self.capacity.free_unit() {
+                    self.signal.notify_all();
                 }
-                // The handle of a canceled or evicted job: look at the next one.
+                let waited = job.enqueued_at.elapsed();
+                self.stats.dequeued(priority, waited);
+                return Ok(Dequeued {
+                    id: job.id,
+                    priority,
+                    item: job.item,
+                    waited,
+                });
             }
         }
         if self.capacity.is_drained() {
