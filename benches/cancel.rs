@@ -1,4 +1,4 @@
-//! Cancel latency against queue depth (SPEC §7, issue 7): `ConcurrentQueue::cancel` (an
+//! Cancel latency against queue depth: `ConcurrentQueue::cancel` (an
 //! id-index lookup and one slot CAS: should stay flat) against `InMemoryQueue::cancel`
 //! (a scan of the job's lane: grows with the depth), at depth 100, 10 000 and 1 000 000.
 //!
@@ -45,7 +45,11 @@ impl Cancelable for ConcurrentQueue {
     fn build(depth: u64) -> Self {
         let queue = ConcurrentQueue::with_capacity_policy(depth as usize, Policy::Reject);
         for id in 0..depth {
-            queue.enqueue(id, Priority::Batch).unwrap();
+            assert!(queue
+                .enqueue(id, Priority::Batch)
+                .unwrap()
+                .evicted
+                .is_none());
         }
         queue
     }
@@ -55,8 +59,11 @@ impl Cancelable for ConcurrentQueue {
     }
 
     fn reinsert(&self, id: u64) {
-        self.enqueue(id, Priority::Batch)
-            .expect("the canceled id is free again");
+        assert!(self
+            .enqueue(id, Priority::Batch)
+            .expect("the canceled id is free again")
+            .evicted
+            .is_none());
     }
 }
 
@@ -64,7 +71,11 @@ impl Cancelable for RefCell<InMemoryQueue> {
     fn build(depth: u64) -> Self {
         let mut queue = InMemoryQueue::with_capacity_policy(depth as usize, Policy::Reject);
         for id in 0..depth {
-            queue.enqueue(id, Priority::Batch).unwrap();
+            assert!(queue
+                .enqueue(id, Priority::Batch)
+                .unwrap()
+                .evicted
+                .is_none());
         }
         RefCell::new(queue)
     }
@@ -74,9 +85,12 @@ impl Cancelable for RefCell<InMemoryQueue> {
     }
 
     fn reinsert(&self, id: u64) {
-        self.borrow_mut()
+        assert!(self
+            .borrow_mut()
             .enqueue(id, Priority::Batch)
-            .expect("the canceled id is free again");
+            .expect("the canceled id is free again")
+            .evicted
+            .is_none());
     }
 }
 

@@ -1,5 +1,5 @@
-//! Cost of `placement::place` against the number of pools (SPEC §7; goal: at most 20 µs
-//! at 1 000 pools), and of the prepared variant: `Fleet::place` per job (`fleet_place/*`)
+//! Cost of `placement::place` against the number of pools (goal: at most 20 µs at
+//! 1 000 pools), and of the prepared variant: `Fleet::place` per job (`fleet_place/*`)
 //! and, separately, `Fleet::new` per snapshot update (`fleet_new/*`), on the same fleets.
 //!
 //! Two fleets per size: `mixed` (about a third of the pools are infeasible for

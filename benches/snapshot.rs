@@ -1,4 +1,4 @@
-//! Cost of the queue views against depth (SPEC §7, issue 7): `snapshot_priority` and
+//! Cost of the queue views against depth: `snapshot_priority` and
 //! `position` on `ConcurrentQueue` (both walk the id index: O(n log n) and O(n) in the
 //! live jobs) and on `InMemoryQueue` (a walk of one lane), at 100, 10 000 and 100 000
 //! queued jobs.
@@ -34,7 +34,11 @@ fn priority_of(id: u64) -> Priority {
 fn concurrent(depth: u64) -> ConcurrentQueue {
     let queue = ConcurrentQueue::with_capacity_policy(depth as usize, Policy::Reject);
     for id in 0..depth {
-        queue.enqueue(id, priority_of(id)).unwrap();
+        assert!(queue
+            .enqueue(id, priority_of(id))
+            .unwrap()
+            .evicted
+            .is_none());
     }
     queue
 }
@@ -42,7 +46,11 @@ fn concurrent(depth: u64) -> ConcurrentQueue {
 fn in_memory(depth: u64) -> InMemoryQueue {
     let mut queue = InMemoryQueue::with_capacity_policy(depth as usize, Policy::Reject);
     for id in 0..depth {
-        queue.enqueue(id, priority_of(id)).unwrap();
+        assert!(queue
+            .enqueue(id, priority_of(id))
+            .unwrap()
+            .evicted
+            .is_none());
     }
     queue
 }

@@ -1,4 +1,4 @@
-//! Queue throughput against the anchors (SPEC §7, issue 7): items per second through a
+//! Queue throughput against the anchors: items per second through a
 //! queue of capacity 1 024, with 1 producer / 1 worker and 2 producers / 2 workers, with
 //! 0 % and with 10 % of the jobs canceled by a third thread.
 //!
@@ -6,7 +6,7 @@
 //!
 //! | id                    | what                                                        | workers wait by |
 //! |-----------------------|-------------------------------------------------------------|-----------------|
-//! | `concurrent_blocking` | `ConcurrentQueue` (ours)                                    | `dequeue_blocking(Some(10 ms))` |
+//! | `concurrent_blocking` | `ConcurrentQueue` (ours)                                    | `dequeue_timeout(10 ms)` |
 //! | `concurrent_yield`    | `ConcurrentQueue` (ours)                                    | `try_dequeue` + `yield_now` |
 //! | `mutex_condvar`       | `parking_lot::Mutex<InMemoryQueue>` + `parking_lot::Condvar` (what a user writes without us) | `Condvar::wait_for(10 ms)` |
 //! | `mutex_yield`         | `parking_lot::Mutex<InMemoryQueue>`                         | `try` + `yield_now` |
@@ -26,10 +26,10 @@
 //! longest scan for the mutex queue). A worker that takes such a job in the moment
 //! between admit and cancel wins the race; the bench prints the share really canceled.
 //! For the anchors without cancel, the third thread admits its jobs and skips the
-//! cancel (the workers then take them). An earlier version had the producers hand
-//! their own ids to a canceller thread; on 2 cores the canceller rarely ran before a
-//! worker had taken the job (0.1-1.7 % canceled instead of 10 %), so that measured
-//! cancel misses instead of cancels.
+//! cancel (the workers then take them). The canceler admits the jobs it cancels
+//! because a canceler that cancels ids other threads admitted rarely runs before a
+//! worker has taken the job on 2 cores (0.1-1.7 % canceled instead of 10 %): it would
+//! measure cancel misses, not cancels.
 //!
 //! Every job ends exactly once (dequeued or canceled): the harness checks
 //! `dequeued + canceled == JOBS` after each run. Only wall time from the start signal
@@ -76,9 +76,7 @@ use std::time::Instant;
 use criterion::{criterion_group, Criterion, SamplingMode, Throughput};
 use crossbeam_queue::{ArrayQueue, SegQueue};
 use crossbeam_utils::CachePadded;
-use orchestrator_core::queue::{
-    ConcurrentQueue, DequeueTimeoutError, InMemoryQueue, Policy, Priority,
-};
+use orchestrator_core::queue::{ConcurrentQueue, InMemoryQueue, Policy, Priority};
 use parking_lot::{Condvar, Mutex};
 
 #[path = "support/quick_mode.rs"]
@@ -186,10 +184,8 @@ impl BenchQueue for Ours {
     }
 
     fn pop_blocking(&self, _finished: &AtomicBool) -> Option<u64> {
-        match self.0.dequeue_blocking(Some(BLOCK_TIMEOUT)) {
-            Ok(job) => Some(job.id),
-            Err(DequeueTimeoutError::Timeout | DequeueTimeoutError::Closed) => None,
-        }
+        // Timed out or closed: the harness looks at its own finish flag.
+        self.0.dequeue_timeout(BLOCK_TIMEOUT).ok().map(|job| job.id)
     }
 
     fn cancel(&self, id: u64) -> bool {
@@ -223,12 +219,12 @@ impl BenchQueue for Locked {
     }
 
     fn pop(&self) -> Option<u64> {
-        self.queue.lock().dequeue().ok().map(|job| job.id)
+        self.queue.lock().try_dequeue().ok().map(|job| job.id)
     }
 
     fn pop_blocking(&self, finished: &AtomicBool) -> Option<u64> {
         let mut queue = self.queue.lock();
-        if let Ok(job) = queue.dequeue() {
+        if let Ok(job) = queue.try_dequeue() {
             return Some(job.id);
         }
         // Checked under the lock, and `finish` takes the lock before it notifies: no
@@ -237,7 +233,7 @@ impl BenchQueue for Locked {
             return None;
         }
         let _ = self.ready.wait_for(&mut queue, BLOCK_TIMEOUT);
-        queue.dequeue().ok().map(|job| job.id)
+        queue.try_dequeue().ok().map(|job| job.id)
     }
 
     fn cancel(&self, id: u64) -> bool {

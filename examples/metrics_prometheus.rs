@@ -15,8 +15,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use metrics_exporter_prometheus::PrometheusBuilder;
-use orchestrator_core::queue::{ConcurrentQueue, DequeueTimeoutError, Policy, Priority};
-use orchestrator_core::stats::{Backpressure, MetricsExporter};
+use orchestrator_core::backpressure::Backpressure;
+use orchestrator_core::queue::{ConcurrentQueue, Policy, Priority};
+use orchestrator_core::stats::MetricsExporter;
 
 fn main() {
     let recorder = PrometheusBuilder::new().build_recorder();
@@ -36,10 +37,10 @@ fn main() {
     // One slow GPU worker: 2 ms per job.
     let worker = {
         let queue = Arc::clone(&queue);
-        thread::spawn(move || loop {
-            match queue.dequeue_blocking(Some(Duration::from_secs(5))) {
-                Ok(_job) => thread::sleep(Duration::from_millis(2)),
-                Err(DequeueTimeoutError::Closed | DequeueTimeoutError::Timeout) => return,
+        // Serves until the queue is closed and drained.
+        thread::spawn(move || {
+            while let Ok(_job) = queue.dequeue_blocking() {
+                thread::sleep(Duration::from_millis(2));
             }
         })
     };

@@ -2,7 +2,7 @@
 //! wakes it (blocking and async dequeue).
 
 use super::model;
-use crate::queue::{ConcurrentQueue, DequeueTimeoutError, Policy, Priority, QueueClosed};
+use crate::queue::{ConcurrentQueue, Policy, Priority, QueueClosed};
 use crate::sync::Arc;
 use loom::thread;
 
@@ -14,7 +14,7 @@ fn enqueue_then_close_wake_a_blocking_dequeue() {
             Policy::Reject,
         ));
         let q1 = Arc::clone(&q);
-        let worker = thread::spawn(move || q1.dequeue_blocking(None).map(|job| job.id));
+        let worker = thread::spawn(move || q1.dequeue_blocking().map(|job| job.id));
         assert!(q.enqueue(1, Priority::Batch).is_ok());
         q.close();
         // The job was admitted before close, so the worker must get it, not `Closed`;
@@ -28,9 +28,9 @@ fn close_wakes_a_blocking_dequeue() {
     model(|| {
         let q = Arc::new(ConcurrentQueue::<(), u64>::with_capacity(2));
         let q1 = Arc::clone(&q);
-        let worker = thread::spawn(move || q1.dequeue_blocking(None).map(|job| job.id));
+        let worker = thread::spawn(move || q1.dequeue_blocking().map(|job| job.id));
         q.close();
-        assert_eq!(worker.join().unwrap(), Err(DequeueTimeoutError::Closed));
+        assert_eq!(worker.join().unwrap(), Err(QueueClosed));
     });
 }
 

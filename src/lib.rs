@@ -8,13 +8,16 @@
 //! * [`queue::InMemoryQueue`]: the sequential reference model, the executable
 //!   definition of the semantics below.
 //! * [`queue::ConcurrentQueue`]: the same semantics shared across threads (`&self`,
-//!   `Arc`), lock-free on its hot path, with blocking and async dequeue and the
+//!   `Arc`), lock-free on its hot path, with blocking and async dequeue (the async one
+//!   needs no particular runtime: tried under tokio's multi-threaded runtime, pollster
+//!   and a hand-polled future) and the
 //!   guarantees \[C1\]–\[C8\] under concurrency listed on the type. Its protocol is
 //!   model-checked with loom (`loom-tests/`).
 //! * [`placement`]: choose a GPU pool for a job from pool snapshots.
 //! * [`stats`]: per-priority counters and queue-wait percentiles of both queues
-//!   (feature `stats`, on by default), the backpressure advice for refused enqueues,
-//!   and the ORCH-3406 metrics export (feature `metrics`).
+//!   (feature `stats`, on by default) and the ORCH-3406 metrics export (feature
+//!   `metrics`).
+//! * [`backpressure`]: what to tell a client whose enqueue was refused (ORCH-2007).
 //!
 //! # Cargo features
 //!
@@ -42,7 +45,7 @@
 //!   there is none, the oldest `Interactive` job), admits the new job, and returns the
 //!   evicted job (id, priority, payload) to the caller. Every refusal hands the payload
 //!   back in the [`EnqueueError`](queue::EnqueueError) and changes nothing.
-//! * **\[Q3\]** `dequeue` takes the front of the `Interactive` lane, else the front of
+//! * **\[Q3\]** `try_dequeue` takes the front of the `Interactive` lane, else the front of
 //!   the `Batch` lane, and reports how long the job waited.
 //! * **\[Q4\]** `cancel(&id)` removes the live job `id` wherever it is and returns its
 //!   payload; it returns `None` if `id` is not live.
@@ -59,19 +62,21 @@
 //! use orchestrator_core::queue::{InMemoryQueue, Policy, Priority, TryDequeueError};
 //!
 //! let mut q = InMemoryQueue::with_capacity_policy(2, Policy::Reject);
-//! q.enqueue(1, Priority::Batch).unwrap();
-//! q.enqueue(2, Priority::Interactive).unwrap();
+//! assert!(q.enqueue(1, Priority::Batch).unwrap().evicted.is_none());
+//! assert!(q.enqueue(2, Priority::Interactive).unwrap().evicted.is_none());
 //! assert!(q.enqueue(3, Priority::Batch).unwrap_err().is_full());
 //!
 //! q.close();
-//! assert_eq!(q.dequeue().unwrap().id, 2);
-//! assert_eq!(q.dequeue().unwrap().id, 1);
-//! assert_eq!(q.dequeue().unwrap_err(), TryDequeueError::Closed);
+//! assert_eq!(q.try_dequeue().unwrap().id, 2);
+//! assert_eq!(q.try_dequeue().unwrap().id, 1);
+//! assert_eq!(q.try_dequeue().unwrap_err(), TryDequeueError::Closed);
 //! ```
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+mod admission;
+pub mod backpressure;
 pub mod placement;
 pub mod queue;
 pub mod stats;

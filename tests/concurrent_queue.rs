@@ -119,7 +119,7 @@ fn q1_capacity_zero_refuses_everything_under_both_policies() {
             assert_eq!(err.kind(), EnqueueErrorKind::QueueFull, "{policy}");
             assert_eq!(*err.id(), id);
             assert_eq!(err.priority(), prio);
-            assert_eq!(err.into_item().serial, serial, "item handed back");
+            assert_eq!(err.into_parts().0.item.serial, serial, "item handed back");
         }
         assert_eq!(q.len(), 0);
         assert!(q.is_empty());
@@ -174,7 +174,7 @@ fn q2_reject_hands_item_back_and_changes_nothing() {
     assert_eq!(err.kind(), EnqueueErrorKind::QueueFull);
     assert!(err.is_full() && !err.is_duplicate() && !err.is_closed());
     assert_eq!((*err.id(), err.priority()), (3, Interactive));
-    let job = err.into_job();
+    let job = err.into_parts().0;
     assert_eq!((job.id, job.priority, job.item.serial), (3, Interactive, 2));
     assert_eq!(
         drops.count(2),
@@ -273,18 +273,38 @@ fn q2_drop_lru_evicts_oldest_batch_then_oldest_interactive_and_reports_it() {
 fn q2_drop_lru_skips_canceled_and_dequeued_slots_when_evicting() {
     let drops = Drops::new(16);
     let q = ConcurrentQueue::with_capacity_policy(3, Policy::DropLru);
-    q.enqueue_item(1, Batch, drops.payload(1)).unwrap();
-    q.enqueue_item(2, Batch, drops.payload(2)).unwrap();
-    q.enqueue_item(3, Batch, drops.payload(3)).unwrap();
+    assert!(q
+        .enqueue_item(1, Batch, drops.payload(1))
+        .unwrap()
+        .evicted
+        .is_none());
+    assert!(q
+        .enqueue_item(2, Batch, drops.payload(2))
+        .unwrap()
+        .evicted
+        .is_none());
+    assert!(q
+        .enqueue_item(3, Batch, drops.payload(3))
+        .unwrap()
+        .evicted
+        .is_none());
     // The oldest Batch job is canceled: its dead slot still sits at the lane's front.
     assert_eq!(q.cancel(&1).map(|p| p.serial), Some(1));
-    q.enqueue_item(4, Interactive, drops.payload(4)).unwrap();
+    assert!(q
+        .enqueue_item(4, Interactive, drops.payload(4))
+        .unwrap()
+        .evicted
+        .is_none());
     let evicted = q.enqueue_item(5, Batch, drops.payload(5)).unwrap().evicted;
     assert_eq!(evicted.map(|job| (job.id, job.item.serial)), Some((2, 2)));
 
     // Reuse a canceled id: its new job must be the one evicted later, with its new item.
     assert_eq!(q.cancel(&3).map(|p| p.serial), Some(3));
-    q.enqueue_item(3, Batch, drops.payload(6)).unwrap();
+    assert!(q
+        .enqueue_item(3, Batch, drops.payload(6))
+        .unwrap()
+        .evicted
+        .is_none());
     assert_eq!(ids(&q, Batch), vec![5, 3]);
     let evicted = q
         .enqueue_item(7, Interactive, drops.payload(7))
@@ -307,19 +327,27 @@ fn q2_drop_lru_skips_canceled_and_dequeued_slots_when_evicting() {
 fn q2_duplicate_live_id_is_refused_and_id_is_reusable_once_it_left() {
     let drops = Drops::new(16);
     let q = ConcurrentQueue::with_capacity_policy(2, Policy::DropLru);
-    q.enqueue_item(1, Batch, drops.payload(0)).unwrap();
+    assert!(q
+        .enqueue_item(1, Batch, drops.payload(0))
+        .unwrap()
+        .evicted
+        .is_none());
     // Same id, either priority: refused, item handed back, nothing changes.
     for (serial, prio) in [(1, Batch), (2, Interactive)] {
         let err = q.enqueue_item(1, prio, drops.payload(serial)).unwrap_err();
         assert_eq!(err.kind(), EnqueueErrorKind::DuplicateId);
         assert!(err.is_duplicate());
-        assert_eq!(err.into_item().serial, serial);
+        assert_eq!(err.into_parts().0.item.serial, serial);
     }
     assert_eq!(ids(&q, Batch), vec![1]);
     assert_eq!(ids(&q, Interactive), Vec::<u64>::new());
 
     // Full under DropLru: a duplicate is refused before anything is evicted.
-    q.enqueue_item(2, Batch, drops.payload(3)).unwrap();
+    assert!(q
+        .enqueue_item(2, Batch, drops.payload(3))
+        .unwrap()
+        .evicted
+        .is_none());
     let err = q
         .enqueue_item(2, Interactive, drops.payload(4))
         .unwrap_err();
@@ -335,10 +363,18 @@ fn q2_duplicate_live_id_is_refused_and_id_is_reusable_once_it_left() {
     let job = q.try_dequeue().unwrap();
     assert_eq!((job.id, job.item.serial), (1, 0));
     drop(job);
-    q.enqueue_item(1, Interactive, drops.payload(5)).unwrap();
+    assert!(q
+        .enqueue_item(1, Interactive, drops.payload(5))
+        .unwrap()
+        .evicted
+        .is_none());
     // Reusable after cancel.
     assert_eq!(q.cancel(&2).map(|p| p.serial), Some(3));
-    q.enqueue_item(2, Batch, drops.payload(6)).unwrap();
+    assert!(q
+        .enqueue_item(2, Batch, drops.payload(6))
+        .unwrap()
+        .evicted
+        .is_none());
     // Reusable after eviction.
     let evicted = q.enqueue_item(9, Batch, drops.payload(7)).unwrap().evicted;
     assert_eq!(evicted.map(|job| (job.id, job.item.serial)), Some((2, 6)));
@@ -358,12 +394,16 @@ fn q2_duplicate_live_id_is_refused_and_id_is_reusable_once_it_left() {
 fn q2_closed_queue_refuses_with_item_back_but_duplicate_is_checked_first() {
     let drops = Drops::new(4);
     let q = ConcurrentQueue::with_capacity_policy(4, Policy::Reject);
-    q.enqueue_item(1, Batch, drops.payload(0)).unwrap();
+    assert!(q
+        .enqueue_item(1, Batch, drops.payload(0))
+        .unwrap()
+        .evicted
+        .is_none());
     q.close();
     let err = q.enqueue_item(2, Batch, drops.payload(1)).unwrap_err();
     assert_eq!(err.kind(), EnqueueErrorKind::Closed);
     assert!(err.is_closed());
-    assert_eq!(err.into_item().serial, 1);
+    assert_eq!(err.into_parts().0.item.serial, 1);
     // As in the reference model: a live duplicate is reported as such, even when closed.
     let err = q
         .enqueue_item(1, Interactive, drops.payload(2))
@@ -378,7 +418,7 @@ fn q2_closed_queue_refuses_with_item_back_but_duplicate_is_checked_first() {
 #[test]
 fn q2_payload_free_enqueue_reads_like_the_seed() {
     let q = ConcurrentQueue::with_capacity_policy(5, Policy::DropLru);
-    q.enqueue(7, Batch).unwrap();
+    assert!(q.enqueue(7, Batch).unwrap().evicted.is_none());
     assert_eq!(q.len(), 1);
     assert!(q.contains(&7));
     assert_eq!(q.try_dequeue().unwrap().id, 7);
@@ -400,12 +440,12 @@ fn q3_interactive_first_then_fifo_within_each_lane() {
         (6, Interactive),
     ];
     for (id, prio) in order {
-        q.enqueue(id, prio).unwrap();
+        assert!(q.enqueue(id, prio).unwrap().evicted.is_none());
     }
     let first = q.try_dequeue().unwrap();
     assert_eq!((first.id, first.priority), (2, Interactive));
     // An Interactive job that arrives later still overtakes every queued Batch job.
-    q.enqueue(7, Interactive).unwrap();
+    assert!(q.enqueue(7, Interactive).unwrap().evicted.is_none());
     assert_eq!(
         drain_ids(&q),
         vec![
@@ -429,9 +469,21 @@ fn q3_interactive_first_then_fifo_within_each_lane() {
 fn q4_cancel_returns_payload_wherever_the_job_is_and_frees_its_unit() {
     let drops = Drops::new(8);
     let q = ConcurrentQueue::with_capacity_policy(3, Policy::Reject);
-    q.enqueue_item(1, Batch, drops.payload(1)).unwrap();
-    q.enqueue_item(2, Batch, drops.payload(2)).unwrap();
-    q.enqueue_item(3, Interactive, drops.payload(3)).unwrap();
+    assert!(q
+        .enqueue_item(1, Batch, drops.payload(1))
+        .unwrap()
+        .evicted
+        .is_none());
+    assert!(q
+        .enqueue_item(2, Batch, drops.payload(2))
+        .unwrap()
+        .evicted
+        .is_none());
+    assert!(q
+        .enqueue_item(3, Interactive, drops.payload(3))
+        .unwrap()
+        .evicted
+        .is_none());
     assert!(q
         .enqueue_item(4, Batch, drops.payload(4))
         .unwrap_err()
@@ -442,7 +494,11 @@ fn q4_cancel_returns_payload_wherever_the_job_is_and_frees_its_unit() {
     assert_eq!(q.len(), 2);
     assert!(!q.contains(&2));
     // The freed unit admits a new job under Reject.
-    q.enqueue_item(5, Batch, drops.payload(5)).unwrap();
+    assert!(q
+        .enqueue_item(5, Batch, drops.payload(5))
+        .unwrap()
+        .evicted
+        .is_none());
     // Front of the other lane.
     assert_eq!(q.cancel(&3).map(|p| p.serial), Some(3));
 
@@ -478,7 +534,7 @@ fn q5_q6_snapshot_and_position_follow_the_live_jobs() {
         (13, Interactive),
         (14, Batch),
     ] {
-        q.enqueue(id, prio).unwrap();
+        assert!(q.enqueue(id, prio).unwrap().evicted.is_none());
     }
     assert_eq!(ids(&q, Interactive), vec![11, 13]);
     assert_eq!(ids(&q, Batch), vec![10, 12, 14]);
@@ -502,7 +558,7 @@ fn q5_q6_snapshot_and_position_follow_the_live_jobs() {
     assert!(!q.is_empty());
 
     // Re-admitting a canceled id puts it at the back.
-    q.enqueue(12, Batch).unwrap();
+    assert!(q.enqueue(12, Batch).unwrap().evicted.is_none());
     assert_eq!(ids(&q, Batch), vec![10, 14, 12]);
     assert_eq!(q.position(&12), Some(3));
 }
@@ -514,9 +570,9 @@ fn q5_q6_snapshot_and_position_follow_the_live_jobs() {
 #[test]
 fn q7_close_then_drain_then_closed() {
     let q = ConcurrentQueue::with_capacity(4);
-    q.enqueue(1, Batch).unwrap();
-    q.enqueue(2, Interactive).unwrap();
-    q.enqueue(3, Batch).unwrap();
+    assert!(q.enqueue(1, Batch).unwrap().evicted.is_none());
+    assert!(q.enqueue(2, Interactive).unwrap().evicted.is_none());
+    assert!(q.enqueue(3, Batch).unwrap().evicted.is_none());
     q.cancel(&3).unwrap();
     assert!(!q.is_closed());
     q.close();
@@ -530,17 +586,14 @@ fn q7_close_then_drain_then_closed() {
     assert_eq!(q.try_dequeue().unwrap().id, 1);
     assert_eq!(q.try_dequeue().unwrap_err(), TryDequeueError::Closed);
     assert_eq!(q.try_dequeue().unwrap_err(), TryDequeueError::Closed);
-    assert_eq!(
-        q.dequeue_blocking(None).unwrap_err(),
-        DequeueTimeoutError::Closed
-    );
+    assert_eq!(q.dequeue_blocking().unwrap_err(), QueueClosed);
     assert!(q.is_empty());
 }
 
 #[test]
 fn q7_closed_queue_reports_closed_once_its_last_job_is_canceled() {
     let q = ConcurrentQueue::with_capacity(4);
-    q.enqueue(1, Batch).unwrap();
+    assert!(q.enqueue(1, Batch).unwrap().evicted.is_none());
     q.close();
     assert!(q.cancel(&1).is_some());
     assert_eq!(q.try_dequeue().unwrap_err(), TryDequeueError::Closed);
@@ -637,7 +690,7 @@ fn run_differential(capacity: usize, policy: Policy, ops: &[Op]) -> Result<(), T
                         err.kind(),
                         *err.id(),
                         err.priority(),
-                        err.into_item().serial,
+                        err.into_parts().0.item.serial,
                     ),
                 };
                 let want = match model.enqueue_item(id, prio, theirs.payload(serial)) {
@@ -648,14 +701,16 @@ fn run_differential(capacity: usize, policy: Policy, ops: &[Op]) -> Result<(), T
                         err.kind(),
                         *err.id(),
                         err.priority(),
-                        err.into_item().serial,
+                        err.into_parts().0.item.serial,
                     ),
                 };
                 prop_assert_eq!(got, want, "step {}: {:?}", step, op);
             }
             Op::TryDequeue => {
                 let got = q.try_dequeue().map(|j| (j.id, j.priority, j.item.serial));
-                let want = model.dequeue().map(|j| (j.id, j.priority, j.item.serial));
+                let want = model
+                    .try_dequeue()
+                    .map(|j| (j.id, j.priority, j.item.serial));
                 prop_assert_eq!(got, want, "step {}: {:?}", step, op);
             }
             Op::Cancel(id) => {
@@ -754,8 +809,11 @@ fn race_cancel_vs_dequeue_hands_the_job_to_exactly_one() {
     let drops = Drops::new(ROUNDS);
     let q = Arc::new(ConcurrentQueue::<Payload>::with_capacity(1));
     for round in 0..ROUNDS {
-        q.enqueue_item(round as u64, Batch, drops.payload(round))
-            .unwrap();
+        assert!(q
+            .enqueue_item(round as u64, Batch, drops.payload(round))
+            .unwrap()
+            .evicted
+            .is_none());
         let barrier = Arc::new(Barrier::new(2));
         let canceller = {
             let (q, barrier) = (Arc::clone(&q), Arc::clone(&barrier));
@@ -838,7 +896,7 @@ fn race_same_id_submits_on_a_full_queue_never_report_a_duplicate() {
         1,
         Policy::Reject,
     ));
-    q.enqueue(u64::MAX, Batch).unwrap(); // full, for good
+    assert!(q.enqueue(u64::MAX, Batch).unwrap().evicted.is_none()); // full, for good
     let start = Arc::new(Barrier::new(2));
     let seen = Arc::new(AtomicUsize::new(0));
     // Both threads submit id 7 over and over (until the first duplicate shows up); every
@@ -885,7 +943,7 @@ fn spawn_with_result<R: Send + 'static>(
     rx
 }
 
-/// Starts a worker blocked in `dequeue_blocking(timeout)` and returns once it is about
+/// Starts a worker blocked in `dequeue_blocking()` (or `dequeue_timeout(timeout)`) and returns once it is about
 /// to sleep (best effort: a barrier, then a short pause); the worker's result, mapped by
 /// `map`, arrives on the returned channel.
 fn spawn_blocked_worker<T: Send + 'static, R: Send + 'static>(
@@ -898,7 +956,11 @@ fn spawn_blocked_worker<T: Send + 'static, R: Send + 'static>(
         let (q, started) = (Arc::clone(q), Arc::clone(&started));
         spawn_with_result(move || {
             started.wait();
-            q.dequeue_blocking(timeout).map(map)
+            match timeout {
+                None => q.dequeue_blocking().map_err(DequeueTimeoutError::from),
+                Some(timeout) => q.dequeue_timeout(timeout),
+            }
+            .map(map)
         })
     };
     started.wait();
@@ -910,7 +972,7 @@ fn spawn_blocked_worker<T: Send + 'static, R: Send + 'static>(
 fn blocking_dequeue_is_woken_by_enqueue() {
     let q = Arc::new(ConcurrentQueue::<&'static str>::with_capacity(4));
     let result = spawn_blocked_worker(&q, None, |job| (job.id, job.item));
-    q.enqueue_item(5, Batch, "five").unwrap();
+    assert!(q.enqueue_item(5, Batch, "five").unwrap().evicted.is_none());
     let got = result
         .recv_timeout(WATCHDOG)
         .expect("blocked worker never woke up after an enqueue (lost wake-up)");
@@ -938,14 +1000,14 @@ fn every_blocked_worker_gets_one_of_the_jobs_enqueued_one_by_one() {
             let (q, started) = (Arc::clone(&q), Arc::clone(&started));
             spawn_with_result(move || {
                 started.wait();
-                q.dequeue_blocking(None).map(|job| job.id)
+                q.dequeue_blocking().map(|job| job.id)
             })
         })
         .collect();
     started.wait();
     thread::sleep(LET_IT_SLEEP);
     for id in 0..WORKERS as u64 {
-        q.enqueue(id, Interactive).unwrap();
+        assert!(q.enqueue(id, Interactive).unwrap().evicted.is_none());
     }
     let mut got: Vec<u64> = results
         .iter()
@@ -964,46 +1026,60 @@ fn every_blocked_worker_gets_one_of_the_jobs_enqueued_one_by_one() {
 fn blocking_dequeue_with_timeout_times_out_on_an_empty_open_queue() {
     let q = ConcurrentQueue::<()>::with_capacity(2);
     assert_eq!(
-        q.dequeue_blocking(Some(Duration::from_millis(5)))
-            .unwrap_err(),
+        q.dequeue_timeout(Duration::from_millis(5)).unwrap_err(),
         DequeueTimeoutError::Timeout
     );
     assert_eq!(
-        q.dequeue_blocking(Some(Duration::ZERO)).unwrap_err(),
+        q.dequeue_timeout(Duration::ZERO).unwrap_err(),
         DequeueTimeoutError::Timeout
     );
     // A canceled job leaves nothing to take.
-    q.enqueue(1, Batch).unwrap();
+    assert!(q.enqueue(1, Batch).unwrap().evicted.is_none());
     q.cancel(&1).unwrap();
     assert_eq!(
-        q.dequeue_blocking(Some(Duration::from_millis(1)))
-            .unwrap_err(),
+        q.dequeue_timeout(Duration::from_millis(1)).unwrap_err(),
         DequeueTimeoutError::Timeout
     );
     // A queued job is returned at once, even with a zero timeout.
-    q.enqueue(2, Batch).unwrap();
-    assert_eq!(q.dequeue_blocking(Some(Duration::ZERO)).unwrap().id, 2);
+    assert!(q.enqueue(2, Batch).unwrap().evicted.is_none());
+    assert_eq!(q.dequeue_timeout(Duration::ZERO).unwrap().id, 2);
     // Closed: drain, then Closed (not Timeout), with or without a timeout.
-    q.enqueue(3, Batch).unwrap();
+    assert!(q.enqueue(3, Batch).unwrap().evicted.is_none());
     q.close();
+    assert_eq!(q.dequeue_timeout(Duration::from_secs(60)).unwrap().id, 3);
     assert_eq!(
-        q.dequeue_blocking(Some(Duration::from_secs(60)))
-            .unwrap()
-            .id,
-        3
-    );
-    assert_eq!(
-        q.dequeue_blocking(Some(Duration::from_secs(60)))
-            .unwrap_err(),
+        q.dequeue_timeout(Duration::from_secs(60)).unwrap_err(),
         DequeueTimeoutError::Closed
     );
     assert_eq!(
-        q.dequeue_blocking(Some(Duration::ZERO)).unwrap_err(),
+        q.dequeue_timeout(Duration::ZERO).unwrap_err(),
         DequeueTimeoutError::Closed
     );
     // A timeout too large for the clock means no timeout; closed still returns.
     assert_eq!(
-        q.dequeue_blocking(Some(Duration::MAX)).unwrap_err(),
+        q.dequeue_timeout(Duration::MAX).unwrap_err(),
+        DequeueTimeoutError::Closed
+    );
+}
+
+#[test]
+fn dequeue_deadline_times_out_at_a_past_deadline_and_takes_a_queued_job() {
+    let q = ConcurrentQueue::<()>::with_capacity(2);
+    let past = std::time::Instant::now();
+    assert_eq!(
+        q.dequeue_deadline(past).unwrap_err(),
+        DequeueTimeoutError::Timeout
+    );
+    assert_eq!(
+        q.dequeue_deadline(past + Duration::from_millis(5))
+            .unwrap_err(),
+        DequeueTimeoutError::Timeout
+    );
+    assert!(q.enqueue(4, Batch).unwrap().evicted.is_none());
+    assert_eq!(q.dequeue_deadline(past).unwrap().id, 4);
+    q.close();
+    assert_eq!(
+        q.dequeue_deadline(past).unwrap_err(),
         DequeueTimeoutError::Closed
     );
 }
@@ -1012,7 +1088,7 @@ fn blocking_dequeue_with_timeout_times_out_on_an_empty_open_queue() {
 fn blocking_dequeue_with_timeout_is_woken_before_its_deadline() {
     let q = Arc::new(ConcurrentQueue::<()>::with_capacity(2));
     let result = spawn_blocked_worker(&q, Some(Duration::from_secs(3600)), |job| job.id);
-    q.enqueue(9, Batch).unwrap();
+    assert!(q.enqueue(9, Batch).unwrap().evicted.is_none());
     let got = result
         .recv_timeout(WATCHDOG)
         .expect("worker with a deadline slept through an enqueue (lost wake-up)");
@@ -1034,7 +1110,11 @@ async fn async_dequeue_is_woken_by_enqueue_from_another_thread() {
         let q = Arc::clone(&q);
         thread::spawn(move || {
             thread::sleep(LET_IT_SLEEP);
-            q.enqueue_item(3, Interactive, "three".to_string()).unwrap();
+            assert!(q
+                .enqueue_item(3, Interactive, "three".to_string())
+                .unwrap()
+                .evicted
+                .is_none());
         })
     };
     let got = tokio::time::timeout(WATCHDOG, waiter)
@@ -1059,7 +1139,7 @@ async fn async_dequeue_is_woken_by_enqueue_from_another_task() {
         tokio::spawn(async move {
             tokio::time::sleep(LET_IT_SLEEP).await;
             for id in 0..3 {
-                q.enqueue(id, Batch).unwrap();
+                assert!(q.enqueue(id, Batch).unwrap().evicted.is_none());
             }
         })
     };
@@ -1080,8 +1160,8 @@ async fn async_dequeue_is_woken_by_enqueue_from_another_task() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_dequeue_drains_then_returns_queue_closed() {
     let q = Arc::new(ConcurrentQueue::<()>::with_capacity(4));
-    q.enqueue(1, Batch).unwrap();
-    q.enqueue(2, Interactive).unwrap();
+    assert!(q.enqueue(1, Batch).unwrap().evicted.is_none());
+    assert!(q.enqueue(2, Interactive).unwrap().evicted.is_none());
     q.close();
     assert_eq!(q.dequeue().await.unwrap().id, 2);
     assert_eq!(q.dequeue().await.unwrap().id, 1);
@@ -1117,7 +1197,7 @@ fn a_notified_async_dequeue_that_is_dropped_passes_the_wake_up_on() {
     let result = spawn_blocked_worker(&q, None, |job| job.id);
     // The one wake-up for this job goes to the first waiter, which is dropped unpolled:
     // the wake-up must reach the worker.
-    q.enqueue(4, Interactive).unwrap();
+    assert!(q.enqueue(4, Interactive).unwrap().evicted.is_none());
     drop(first);
     let got = result
         .recv_timeout(WATCHDOG)
@@ -1137,7 +1217,7 @@ async fn dropping_a_pending_async_dequeue_loses_no_job() {
         tokio::spawn(async move { q.dequeue().await.map(|job| job.id) })
     };
     tokio::time::sleep(LET_IT_SLEEP).await;
-    q.enqueue(8, Batch).unwrap();
+    assert!(q.enqueue(8, Batch).unwrap().evicted.is_none());
     let got = tokio::time::timeout(WATCHDOG, waiter)
         .await
         .expect("async dequeue never woke up")
@@ -1156,7 +1236,11 @@ fn queue_and_its_dequeue_future_cross_threads() {
     assert_send_sync::<ConcurrentQueue<String, u64>>();
     assert_send_sync::<ConcurrentQueue<std::cell::Cell<u8>, u128>>();
     let q = ConcurrentQueue::<std::cell::Cell<u8>>::with_capacity(1);
-    q.enqueue_item(1, Batch, std::cell::Cell::new(9)).unwrap();
+    assert!(q
+        .enqueue_item(1, Batch, std::cell::Cell::new(9))
+        .unwrap()
+        .evicted
+        .is_none());
     let future = q.dequeue();
     assert_send(&future);
     assert_eq!(pollster::block_on(future).map(|job| job.item.get()), Ok(9));

@@ -375,7 +375,7 @@ fn producer(shared: &Shared, cfg: Config, p: usize) -> Log {
             Err(err) => {
                 let kind = err.kind();
                 assert_eq!((*err.id(), err.priority()), (id, priority));
-                let item = err.into_item();
+                let item = err.into_parts().0.item;
                 assert_eq!(
                     (item.id, item.serial),
                     (id, serial),
@@ -386,7 +386,7 @@ fn producer(shared: &Shared, cfg: Config, p: usize) -> Log {
                     EnqueueErrorKind::DuplicateId => {
                         log.dup_refusals.push(DupRefusal { id, start })
                     }
-                    EnqueueErrorKind::Closed => panic!("Closed before the queue was closed"),
+                    other => panic!("{other:?} before the queue was closed"),
                 }
             }
         }
@@ -478,7 +478,7 @@ fn worker(shared: &Shared, cfg: Config, w: usize) -> Log {
         let result = if mode < 70 {
             shared.queue.try_dequeue().map_err(|err| match err {
                 TryDequeueError::Empty => None,
-                TryDequeueError::Closed => Some(()),
+                _ => Some(()),
             })
         } else {
             let timeout = if mode < 97 || !may_block_forever {
@@ -486,13 +486,17 @@ fn worker(shared: &Shared, cfg: Config, w: usize) -> Log {
             } else {
                 None
             };
-            shared
-                .queue
-                .dequeue_blocking(timeout)
-                .map_err(|err| match err {
-                    DequeueTimeoutError::Timeout => None,
-                    DequeueTimeoutError::Closed => Some(()),
-                })
+            match timeout {
+                Some(timeout) => shared.queue.dequeue_timeout(timeout),
+                None => shared
+                    .queue
+                    .dequeue_blocking()
+                    .map_err(DequeueTimeoutError::from),
+            }
+            .map_err(|err| match err {
+                DequeueTimeoutError::Timeout => None,
+                _ => Some(()),
+            })
         };
         let ret = shared.clock.stamp();
         match result {
@@ -652,7 +656,7 @@ fn run(cfg: Config) -> Outcome {
             Ok(job) => {
                 panic!("a job was left in a closed queue after the workers saw Closed: {job:?}")
             }
-            Err(TryDequeueError::Empty) => panic!("a closed, drained queue reported Empty"),
+            Err(err) => panic!("a closed, drained queue reported {err:?}"),
         }
         assert_eq!(shared.queue.len(), 0, "len() after close and drain");
         assert!(shared.queue.is_empty());

@@ -89,11 +89,15 @@ fn allocated() -> isize {
 fn warm_up() {
     let q = ConcurrentQueue::<()>::with_capacity_policy(CAPACITY, Policy::Reject);
     for id in 0..2 * CAPACITY as u64 {
-        q.enqueue(id, Priority::Batch).unwrap();
+        assert!(q.enqueue(id, Priority::Batch).unwrap().evicted.is_none());
         q.cancel(&id).unwrap();
     }
-    q.enqueue(1, Priority::Interactive).unwrap();
-    q.try_dequeue().unwrap();
+    assert!(q
+        .enqueue(1, Priority::Interactive)
+        .unwrap()
+        .evicted
+        .is_none());
+    let _ = q.try_dequeue().unwrap();
     drop(q);
 }
 
@@ -108,7 +112,7 @@ fn footprint() -> Footprint {
     let q = ConcurrentQueue::<()>::with_capacity_policy(CAPACITY, Policy::Reject);
     let empty = allocated() - before;
     for id in 0..CAPACITY as u64 {
-        q.enqueue(id, Priority::Batch).unwrap();
+        assert!(q.enqueue(id, Priority::Batch).unwrap().evicted.is_none());
     }
     let full = allocated() - before;
     assert!(q.enqueue(u64::MAX, Priority::Batch).unwrap_err().is_full());
@@ -155,7 +159,7 @@ fn churn(live_front: bool) -> Churn {
     let before = allocated();
     let q = ConcurrentQueue::<()>::with_capacity_policy(CAPACITY, Policy::Reject);
     if live_front {
-        q.enqueue(FRONT, Priority::Batch).unwrap();
+        assert!(q.enqueue(FRONT, Priority::Batch).unwrap().evicted.is_none());
     }
     let start = allocated() - before;
     for n in 0..PAIRS {

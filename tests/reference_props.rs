@@ -174,7 +174,7 @@ fn run_against_oracle(
                         prop_assert_eq!(err.kind(), kind);
                         prop_assert_eq!(*err.id(), id);
                         prop_assert_eq!(err.priority(), prio);
-                        let item = err.into_item();
+                        let item = err.into_parts().0.item;
                         prop_assert_eq!((item.id, item.serial), (id, serial), "item handed back");
                     }
                     (Ok(_), OracleEnqueue::Refused(kind)) => {
@@ -189,7 +189,7 @@ fn run_against_oracle(
                     }
                 }
             }
-            Op::Dequeue => match (q.dequeue(), oracle.dequeue()) {
+            Op::Dequeue => match (q.try_dequeue(), oracle.dequeue()) {
                 (Ok(job), Some(expected)) => {
                     prop_assert_eq!((job.id, job.priority), expected);
                     prop_assert_eq!(job.item.id, job.id);
@@ -261,7 +261,7 @@ proptest! {
         for op in ops {
             match op {
                 Op::Enqueue(id, prio) => { let _ = q.enqueue(id, prio); }
-                Op::Dequeue => { let _ = q.dequeue(); }
+                Op::Dequeue => { let _ = q.try_dequeue(); }
                 Op::Cancel(id) => { q.cancel(&id); }
                 Op::Close => q.close(),
             }
@@ -302,7 +302,7 @@ proptest! {
                     }
                 }
                 Op::Dequeue => {
-                    if let Ok(job) = q.dequeue() {
+                    if let Ok(job) = q.try_dequeue() {
                         leave(job.id, job.priority, &mut admitted_at)?;
                     }
                 }
@@ -327,7 +327,7 @@ proptest! {
         for op in ops {
             match op {
                 Op::Enqueue(id, prio) => { let _ = q.enqueue_item(id, prio, id * 100); }
-                Op::Dequeue => { let _ = q.dequeue(); }
+                Op::Dequeue => { let _ = q.try_dequeue(); }
                 Op::Cancel(id) => { q.cancel(&id); }
                 Op::Close => q.close(),
             }
@@ -335,7 +335,7 @@ proptest! {
         let before = (q.snapshot_priority(Priority::Interactive), q.snapshot_priority(Priority::Batch), q.len());
         let (id, prio) = probe;
         if let Err(err) = q.enqueue_item(id, prio, 7777) {
-            prop_assert_eq!(err.into_item(), 7777);
+            prop_assert_eq!(err.into_parts().0.item, 7777);
             let after = (q.snapshot_priority(Priority::Interactive), q.snapshot_priority(Priority::Batch), q.len());
             prop_assert_eq!(before, after);
         } else {
@@ -379,7 +379,7 @@ proptest! {
         for op in ops {
             match op {
                 Op::Enqueue(id, prio) => { let _ = q.enqueue_item(id, prio, id); }
-                Op::Dequeue => { let _ = q.dequeue(); }
+                Op::Dequeue => { let _ = q.try_dequeue(); }
                 Op::Cancel(id) => { q.cancel(&id); }
                 Op::Close => {}
             }
@@ -390,7 +390,7 @@ proptest! {
             Err(err) => {
                 prop_assert!(live);
                 prop_assert_eq!(err.kind(), EnqueueErrorKind::DuplicateId);
-                prop_assert_eq!(err.into_item(), 4242);
+                prop_assert_eq!(err.into_parts().0.item, 4242);
                 prop_assert_eq!(q.len(), len);
             }
             Ok(_) => prop_assert!(!live),
@@ -407,7 +407,7 @@ proptest! {
         for op in ops {
             match op {
                 Op::Enqueue(id, prio) => { let _ = q.enqueue_item(id, prio, id); }
-                Op::Dequeue => { let _ = q.dequeue(); }
+                Op::Dequeue => { let _ = q.try_dequeue(); }
                 Op::Cancel(id) => { q.cancel(&id); }
                 Op::Close => {}
             }
@@ -436,7 +436,7 @@ proptest! {
         for op in ops {
             match op {
                 Op::Enqueue(id, prio) => { let _ = q.enqueue(id, prio); }
-                Op::Dequeue => { let _ = q.dequeue(); }
+                Op::Dequeue => { let _ = q.try_dequeue(); }
                 Op::Cancel(id) => { q.cancel(&id); }
                 Op::Close => {}
             }
@@ -451,7 +451,7 @@ proptest! {
         }
         let mut drained = Vec::new();
         loop {
-            match q.dequeue() {
+            match q.try_dequeue() {
                 Ok(job) => drained.push(job.id),
                 Err(err) => { prop_assert_eq!(err, TryDequeueError::Closed); break; }
             }

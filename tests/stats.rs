@@ -50,7 +50,7 @@ fn priority_of(live: &[(u64, Priority)], id: u64) -> Option<Priority> {
 
 /// Implements [`Queue`] for a queue type whose dequeue method is `$dequeue`.
 macro_rules! impl_queue {
-    ($queue:ty, $dequeue:ident) => {
+    ($queue:ty) => {
         impl Queue for $queue {
             fn apply(&mut self, op: &Op) -> Seen {
                 match *op {
@@ -60,10 +60,13 @@ macro_rules! impl_queue {
                         },
                         Err(err) => Seen::Refused(err.kind()),
                     },
-                    Op::Dequeue => match self.$dequeue() {
+                    Op::Dequeue => match self.try_dequeue() {
                         Ok(job) => Seen::Dequeued(job.priority),
                         Err(TryDequeueError::Empty) => Seen::Empty,
-                        Err(TryDequeueError::Closed) => Seen::Closed,
+                        Err(err) => {
+                            assert_eq!(err, TryDequeueError::Closed);
+                            Seen::Closed
+                        }
                     },
                     Op::Cancel(id) => match self.cancel(&id) {
                         Some(()) => Seen::Canceled,
@@ -87,8 +90,8 @@ macro_rules! impl_queue {
     };
 }
 
-impl_queue!(InMemoryQueue, dequeue);
-impl_queue!(ConcurrentQueue, try_dequeue);
+impl_queue!(InMemoryQueue);
+impl_queue!(ConcurrentQueue);
 
 /// Per-priority counts tallied from what the callers saw, independently of `stats()`.
 #[derive(Default, Debug, PartialEq, Eq)]
@@ -123,6 +126,7 @@ fn run_and_tally(queue: &mut impl Queue, ops: &[Op]) -> [Tally; 2] {
                     EnqueueErrorKind::QueueFull => rejected.full += 1,
                     EnqueueErrorKind::DuplicateId => rejected.duplicate += 1,
                     EnqueueErrorKind::Closed => rejected.closed += 1,
+                    other => panic!("a refusal the tally does not know: {other:?}"),
                 }
             }
             (Op::Dequeue, Seen::Dequeued(priority)) => {
@@ -290,12 +294,15 @@ fn a_fresh_queue_reports_zeros() {
 fn depth_counts_live_jobs_per_priority() {
     let q = ConcurrentQueue::with_capacity(8);
     for id in 0..5 {
-        q.enqueue(id, if id < 2 { Interactive } else { Batch })
-            .unwrap();
+        assert!(q
+            .enqueue(id, if id < 2 { Interactive } else { Batch })
+            .unwrap()
+            .evicted
+            .is_none());
     }
     let stats = q.stats();
     assert_eq!((stats.interactive.depth, stats.batch.depth), (2, 3));
-    q.try_dequeue().unwrap();
+    let _ = q.try_dequeue().unwrap();
     q.cancel(&4).unwrap();
     let stats = q.stats();
     assert_eq!((stats.interactive.depth, stats.batch.depth), (1, 2));
@@ -311,10 +318,14 @@ fn counts_from_many_threads_all_arrive() {
             s.spawn(move || {
                 for n in 0..5_000 {
                     let priority = if n % 2 == 0 { Interactive } else { Batch };
-                    q.enqueue(t * 1_000_000 + n, priority).unwrap();
+                    assert!(q
+                        .enqueue(t * 1_000_000 + n, priority)
+                        .unwrap()
+                        .evicted
+                        .is_none());
                 }
                 for _ in 0..2_000 {
-                    q.try_dequeue().unwrap();
+                    let _ = q.try_dequeue().unwrap();
                 }
             });
         }
@@ -404,14 +415,15 @@ mod metrics_export {
         let q = ConcurrentQueue::with_capacity_policy(2, Policy::DropLru);
         let mut exporter = MetricsExporter::new().with_label("queue", "test");
         metrics::with_local_recorder(&recorder, || {
-            q.enqueue(1, Batch).unwrap();
-            q.enqueue(2, Batch).unwrap();
-            q.enqueue(3, Interactive).unwrap(); // evicts Batch 1
-            q.enqueue(3, Batch).unwrap_err(); // duplicate
+            assert!(q.enqueue(1, Batch).unwrap().evicted.is_none());
+            assert!(q.enqueue(2, Batch).unwrap().evicted.is_none());
+            let evicted = q.enqueue(3, Interactive).unwrap().evicted;
+            assert_eq!(evicted.map(|job| job.id), Some(1));
+            assert!(q.enqueue(3, Batch).unwrap_err().is_duplicate());
             q.cancel(&2).unwrap();
-            q.try_dequeue().unwrap(); // Interactive 3
+            let _ = q.try_dequeue().unwrap(); // Interactive 3
             q.close();
-            q.enqueue(4, Interactive).unwrap_err(); // closed
+            assert!(q.enqueue(4, Interactive).unwrap_err().is_closed());
             exporter.publish(&q.stats());
         });
         let captured = capture(&recorder);
@@ -447,22 +459,23 @@ mod metrics_export {
             counter("tasks_evicted_total", &interactive),
             Some(&DebugValue::Counter(0))
         );
-        let rejected = |priority, reason| {
+        // The `reason` label is the kind's `as_str`, for every kind.
+        let rejected = |priority, kind: EnqueueErrorKind| {
             counter(
                 "tasks_rejected_total",
-                &[("priority", priority), ("reason", reason)],
+                &[("priority", priority), ("reason", kind.as_str())],
             )
         };
         assert_eq!(
-            rejected("batch", "duplicate"),
+            rejected("batch", EnqueueErrorKind::DuplicateId),
             Some(&DebugValue::Counter(1))
         );
         assert_eq!(
-            rejected("interactive", "closed"),
+            rejected("interactive", EnqueueErrorKind::Closed),
             Some(&DebugValue::Counter(1))
         );
         assert_eq!(
-            rejected("interactive", "full"),
+            rejected("interactive", EnqueueErrorKind::QueueFull),
             Some(&DebugValue::Counter(0))
         );
         let depth = value(&captured, MetricKind::Gauge, "queue_depth", &batch);
@@ -503,16 +516,16 @@ mod metrics_export {
         };
         metrics::with_local_recorder(&recorder, || {
             for id in 0..3 {
-                q.enqueue(id, Batch).unwrap();
+                assert!(q.enqueue(id, Batch).unwrap().evicted.is_none());
             }
-            q.try_dequeue().unwrap();
+            let _ = q.try_dequeue().unwrap();
             exporter.publish(&q.stats());
         });
         // The debugging recorder drains histogram values on each snapshot.
         assert_eq!(histogram_values(&capture(&recorder)), 1);
         metrics::with_local_recorder(&recorder, || {
-            q.try_dequeue().unwrap();
-            q.try_dequeue().unwrap();
+            let _ = q.try_dequeue().unwrap();
+            let _ = q.try_dequeue().unwrap();
             exporter.publish(&q.stats());
         });
         let captured = capture(&recorder);

@@ -9,7 +9,7 @@
 //! (the order is undefined); what must hold for every interleaving is checked instead:
 //! * \[C1\] each thread sees `len() <= capacity()` after each of its operations;
 //! * \[C2\] every admitted job ends exactly once: dequeued by one thread, canceled,
-//!   evicted (returned in `Admitted::evicted`, or by `EnqueueError::take_evicted` when
+//!   evicted (returned in `Admitted::evicted`, or by `EnqueueError::into_parts` when
 //!   the evicting enqueue lost a race with an enqueue of the same id) or drained at the
 //!   end; a refused job is handed back and ends nowhere; every payload (which counts its
 //!   drops) is dropped exactly once, by whoever owns it;
@@ -52,7 +52,7 @@ enum Op {
         prio: Prio,
     },
     TryDequeue,
-    /// `dequeue_blocking(Some(ZERO))`: `Timeout` is read as `Empty`.
+    /// `dequeue_timeout(ZERO)`: `Timeout` is read as `Empty`.
     DequeueBlockingZero,
     Cancel {
         id: u8,
@@ -215,15 +215,16 @@ fn run_thread<'a>(
                             log_eviction(step, &mut log, serial, victim);
                         }
                     }
-                    Err(mut err) => {
-                        // [C7]: an enqueue that evicted and then lost a race with an
-                        // enqueue of the same id is refused, and hands the victim over.
-                        if let Some(victim) = err.take_evicted() {
-                            log_eviction(step, &mut log, serial, victim);
-                        }
+                    Err(err) => {
                         let kind = err.kind();
                         assert_eq!((*err.id(), err.priority()), (spec.id, spec.priority));
-                        let item = err.into_item();
+                        // [C7]: an enqueue that evicted and then lost a race with an
+                        // enqueue of the same id is refused, and hands the victim over.
+                        let (job, victim) = err.into_parts();
+                        if let Some(victim) = victim {
+                            log_eviction(step, &mut log, serial, victim);
+                        }
+                        let item = job.item;
                         assert_eq!(
                             item.serial, serial,
                             "a refused enqueue handed back another job"
@@ -235,12 +236,12 @@ fn run_thread<'a>(
             Op::TryDequeue => match queue.try_dequeue() {
                 Ok(job) => dequeued(step, &mut log, job),
                 Err(TryDequeueError::Empty) => log.push((step, Event::Empty)),
-                Err(TryDequeueError::Closed) => log.push((step, Event::Closed)),
+                Err(_) => log.push((step, Event::Closed)),
             },
-            Op::DequeueBlockingZero => match queue.dequeue_blocking(Some(Duration::ZERO)) {
+            Op::DequeueBlockingZero => match queue.dequeue_timeout(Duration::ZERO) {
                 Ok(job) => dequeued(step, &mut log, job),
                 Err(DequeueTimeoutError::Timeout) => log.push((step, Event::Empty)),
-                Err(DequeueTimeoutError::Closed) => log.push((step, Event::Closed)),
+                Err(_) => log.push((step, Event::Closed)),
             },
             Op::Cancel { id } => {
                 let id = id_of(id);
@@ -376,10 +377,10 @@ fuzz_target!(|input: Input| {
                     );
                     drained.push(serial);
                 }
-                Err(TryDequeueError::Closed) => break,
                 Err(TryDequeueError::Empty) => {
                     panic!("closed, every thread done, yet try_dequeue says Empty, not Closed (len {})", queue.len())
                 }
+                Err(_) => break,
             }
             assert!(
                 drained.len() <= capacity,

@@ -1,4 +1,4 @@
-//! Fuzzing `placement::place` (SPEC §4, \[P1\]–\[P6\]).
+//! Fuzzing `placement::place` (\[P1\]–\[P6\] in the crate docs of `placement`).
 //!
 //! The fuzzer builds a job and up to 16 pool snapshots from mirror structs (the library
 //! types are not `Arbitrary`). Names come mostly from small vocabularies, so that engines,
@@ -35,7 +35,7 @@ use std::cmp::Ordering;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use orchestrator_core::placement::{
-    place, Candidate, ComputeCapability, Fleet, DecidedBy, DeviceMask, Infeasible, InvalidField,
+    place, Candidate, ComputeCapability, DecidedBy, DeviceMask, Fleet, Infeasible, InvalidField,
     InvalidJobField, JobRequirements, JobSpec, MissingFigure, PlacementDecision, PoolSnapshot,
     PredictedEnd, Verdict,
 };
@@ -585,6 +585,7 @@ fn depth(level: DecidedBy) -> u8 {
         DecidedBy::ResidualVram => 4,
         DecidedBy::PerfTokensPerS => 5,
         DecidedBy::PoolId => 6,
+        other => panic!("a ranking level this oracle does not know: {other:?}"),
     }
 }
 
@@ -796,7 +797,11 @@ fuzz_target!(|input: Input| {
 
     let fleet = Fleet::new(&pools);
     assert_eq!(fleet.len(), pools.len());
-    assert_eq!(fleet.place(&job), decision, "Fleet::place differs from place");
+    assert_eq!(
+        fleet.place(&job),
+        decision,
+        "Fleet::place differs from place"
+    );
     let mut other_job = job.clone();
     other_job.model_id.push('~');
     other_job.session_id = other_job.session_id.map(|session| session + "~");

@@ -1,6 +1,6 @@
 //! Differential fuzzing of `ConcurrentQueue` against the reference model `InMemoryQueue`
-//! (SPEC §2: "`ConcurrentQueue` must agree with it operation by operation whenever calls
-//! do not overlap in time").
+//! (the crate docs: called one at a time, `ConcurrentQueue` returns exactly what
+//! `InMemoryQueue` returns for the same calls).
 //!
 //! The fuzzer picks a capacity (mostly 0..=8, sometimes up to 24), a policy and a
 //! sequence of operations. Each operation is applied to both queues, one call at a time,
@@ -43,7 +43,7 @@ enum Op {
     },
     /// `try_dequeue` vs the model's `dequeue`.
     TryDequeue,
-    /// `dequeue_blocking(Some(ZERO))`: like `try_dequeue`, `Empty` reads `Timeout`.
+    /// `dequeue_timeout(ZERO)`: like `try_dequeue`, `Empty` reads `Timeout`.
     DequeueBlockingZero,
     /// The async `dequeue`, polled once with a no-op waker and then dropped: ready with
     /// the model's job, or pending exactly when the model is empty and open.
@@ -110,14 +110,12 @@ fn view_enqueue(result: Result<Admitted<Item>, EnqueueError<Item>>) -> String {
                 .evicted
                 .map(|job| (job.id, job.priority, *job.item))
         ),
-        Err(mut err) => {
+        Err(err) => {
             let kind = err.kind();
             // Only a race with a concurrent enqueue of the same id evicts and then refuses;
             // called one at a time, both queues must say `None` here.
-            let evicted = err
-                .take_evicted()
-                .map(|job| (job.id, job.priority, *job.item));
-            let job = err.into_job();
+            let (job, evicted) = err.into_parts();
+            let evicted = evicted.map(|job| (job.id, job.priority, *job.item));
             format!(
                 "Err({kind:?}, handed back {:?}, evicted={evicted:?})",
                 (job.id, job.priority, *job.item)
@@ -135,7 +133,7 @@ struct Pair {
 impl Pair {
     /// The model's dequeue, as the comparable view.
     fn model_dequeue(&mut self) -> Result<JobView, TryDequeueError> {
-        self.model.dequeue().map(view_dequeued)
+        self.model.try_dequeue().map(view_dequeued)
     }
 
     fn check_counts(&self, step: usize, op: &dyn std::fmt::Debug) {
@@ -193,15 +191,15 @@ impl Pair {
             Op::DequeueBlockingZero => {
                 let got = self
                     .concurrent
-                    .dequeue_blocking(Some(Duration::ZERO))
+                    .dequeue_timeout(Duration::ZERO)
                     .map(view_dequeued);
                 let want = self.model_dequeue().map_err(|err| match err {
                     TryDequeueError::Empty => DequeueTimeoutError::Timeout,
-                    TryDequeueError::Closed => DequeueTimeoutError::Closed,
+                    _ => DequeueTimeoutError::Closed,
                 });
                 assert_eq!(
                     got, want,
-                    "step {step}: dequeue_blocking(Some(0)) diverged (left: ConcurrentQueue, \
+                    "step {step}: dequeue_timeout(0) diverged (left: ConcurrentQueue, \
                      right: InMemoryQueue; model after the step: {:?})",
                     self.model
                 );
@@ -218,8 +216,8 @@ impl Pair {
                 };
                 let want = match self.model_dequeue() {
                     Ok(job) => Some(Ok(job)),
-                    Err(TryDequeueError::Closed) => Some(Err(QueueClosed)),
                     Err(TryDequeueError::Empty) => None,
+                    Err(_) => Some(Err(QueueClosed)),
                 };
                 assert_eq!(
                     got, want,
@@ -332,8 +330,8 @@ impl Pair {
             );
             match got {
                 Ok(_) => drained += 1,
-                Err(TryDequeueError::Closed) => break,
                 Err(TryDequeueError::Empty) => panic!("closed queue reported Empty while draining"),
+                Err(_) => break,
             }
             assert!(drained <= 64, "drain does not end");
         }

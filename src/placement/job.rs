@@ -1,7 +1,7 @@
 //! `JobSpec` and `JobRequirements`: what a job needs from a pool.
 
 use super::{ComputeCapability, DeviceMask};
-use crate::queue::Priority;
+use crate::admission::Priority;
 
 /// The job to place.
 ///

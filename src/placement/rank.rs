@@ -41,6 +41,7 @@ impl fmt::Display for Candidate {
 /// only reached when every level before it is equal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum DecidedBy {
     /// No other pool was feasible.
     OnlyCandidate,
@@ -56,6 +57,34 @@ pub enum DecidedBy {
     PerfTokensPerS,
     /// The lexicographically smaller pool id (tie-breaker 5).
     PoolId,
+}
+
+impl DecidedBy {
+    /// Every level, in ranking order (`OnlyCandidate` first).
+    pub const ALL: [DecidedBy; 7] = [
+        DecidedBy::OnlyCandidate,
+        DecidedBy::PredictedEnd,
+        DecidedBy::KvWarm,
+        DecidedBy::SlotsFree,
+        DecidedBy::ResidualVram,
+        DecidedBy::PerfTokensPerS,
+        DecidedBy::PoolId,
+    ];
+
+    /// A short, stable snake-case label for logs, metrics and JSON keys
+    /// (`only_candidate`, `predicted_end`, `kv_warm`, `slots_free`, `residual_vram`,
+    /// `perf_tokens_per_s`, `pool_id`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::OnlyCandidate => "only_candidate",
+            Self::PredictedEnd => "predicted_end",
+            Self::KvWarm => "kv_warm",
+            Self::SlotsFree => "slots_free",
+            Self::ResidualVram => "residual_vram",
+            Self::PerfTokensPerS => "perf_tokens_per_s",
+            Self::PoolId => "pool_id",
+        }
+    }
 }
 
 impl fmt::Display for DecidedBy {

@@ -9,6 +9,7 @@ use super::{ComputeCapability, DeviceMask};
 /// A pool gets the first reason that applies, checked in the order of the variants.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum Infeasible {
     /// The snapshot itself is malformed (\[P5\]); `field` says what is wrong.
     InvalidSnapshot {
@@ -88,6 +89,7 @@ impl fmt::Display for Infeasible {
 /// Checked in the order of the variants; a pool reports the first one that applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum InvalidField {
     /// `id` is empty.
     EmptyId,
@@ -144,6 +146,7 @@ impl fmt::Display for InvalidField {
 /// Checked in the order of the variants; the first one that applies is reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum InvalidJobField {
     /// `engine` is empty.
     EmptyEngine,

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use crossbeam_utils::CachePadded;
 
 use super::capacity::{Capacity, Refusal};
+use super::error::refuse;
 use super::id_index::{IdIndex, IndexEntry};
 use super::lane::Lane;
 use super::slot::SlotJob;
@@ -52,7 +53,8 @@ use crate::sync::{AtomicU64, Ordering};
 ///   worker; once `cancel` returned its payload, no dequeue returns that id.
 /// * **\[C6\] Lock-free hot path.** `enqueue`, `enqueue_item`, `try_dequeue`, `cancel`,
 ///   `len` and `is_empty` take no lock of ours and never wait for a job: only
-///   [`dequeue_blocking`](Self::dequeue_blocking) and [`dequeue`](Self::dequeue) wait,
+///   [`dequeue_blocking`](Self::dequeue_blocking), [`dequeue_timeout`](Self::dequeue_timeout),
+///   [`dequeue_deadline`](Self::dequeue_deadline) and [`dequeue`](Self::dequeue) wait,
 ///   and only when there is nothing to take. What the building blocks do underneath,
 ///   stated plainly: crossbeam's `SegQueue` (the lanes, and the free list of job slots)
 ///   briefly spins while a concurrent push finishes writing the cell a pop reached; the
@@ -70,7 +72,8 @@ use crate::sync::{AtomicU64, Ordering};
 ///   in \[C4\] applies to a victim that a worker has picked up and then loses to
 ///   `cancel`. An enqueue that evicted a job and then loses a race with a concurrent
 ///   enqueue of the *same id* is refused with `DuplicateId` and hands the evicted job
-///   over in [`EnqueueError::take_evicted`].
+///   over in [`EnqueueError::evicted`] (take it out with
+///   [`into_parts`](EnqueueError::into_parts)).
 /// * **\[C8\] Memory** (current limit, measured in the tests): jobs live in slots that are
 ///   reused, never more than the capacity, but a canceled job's 16-byte handle stays in
 ///   its lane until a dequeue or eviction reaches it, so with no consumer the lanes grow
@@ -103,8 +106,7 @@ use crate::sync::{AtomicU64, Ordering};
 /// ```
 /// use std::sync::Arc;
 /// use std::thread;
-/// use std::time::Duration;
-/// use orchestrator_core::queue::{ConcurrentQueue, DequeueTimeoutError, Policy, Priority};
+/// use orchestrator_core::queue::{ConcurrentQueue, Policy, Priority};
 ///
 /// let queue = Arc::new(ConcurrentQueue::<String>::with_capacity_policy(64, Policy::Reject));
 ///
@@ -113,25 +115,23 @@ use crate::sync::{AtomicU64, Ordering};
 ///         let queue = Arc::clone(&queue);
 ///         thread::spawn(move || {
 ///             let mut served = 0;
-///             loop {
-///                 match queue.dequeue_blocking(Some(Duration::from_secs(10))) {
-///                     Ok(job) => {
-///                         assert!(job.item.starts_with("prompt"));
-///                         served += 1;
-///                     }
-///                     Err(DequeueTimeoutError::Closed) => return served,
-///                     Err(DequeueTimeoutError::Timeout) => panic!("no job for 10 s"),
-///                 }
+///             // Sleeps while the queue is empty; `Err(QueueClosed)` once it is closed
+///             // and drained.
+///             while let Ok(job) = queue.dequeue_blocking() {
+///                 assert!(job.item.starts_with("prompt"));
+///                 served += 1;
 ///             }
+///             served
 ///         })
 ///     })
 ///     .collect();
 ///
 /// for id in 0..10u64 {
 ///     let priority = if id % 3 == 0 { Priority::Interactive } else { Priority::Batch };
-///     queue.enqueue_item(id, priority, format!("prompt {id}")).unwrap();
+///     let admitted = queue.enqueue_item(id, priority, format!("prompt {id}")).unwrap();
+///     assert!(admitted.evicted.is_none()); // a `Reject` queue never evicts
 /// }
-/// queue.close(); // workers drain what is left, then see Closed
+/// queue.close(); // workers drain what is left, then see QueueClosed
 ///
 /// let served: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
 /// assert_eq!(served, 10);
@@ -143,10 +143,10 @@ use crate::sync::{AtomicU64, Ordering};
 /// use orchestrator_core::queue::{ConcurrentQueue, Policy, Priority};
 ///
 /// let q = ConcurrentQueue::with_capacity_policy(2, Policy::DropLru);
-/// q.enqueue_item(1, Priority::Batch, "a").unwrap();
-/// q.enqueue_item(2, Priority::Batch, "b").unwrap();
+/// assert!(q.enqueue_item(1, Priority::Batch, "a").unwrap().evicted.is_none());
+/// assert!(q.enqueue_item(2, Priority::Batch, "b").unwrap().evicted.is_none());
 /// assert_eq!(q.cancel(&2), Some("b"));
-/// q.enqueue_item(3, Priority::Interactive, "c").unwrap();
+/// assert!(q.enqueue_item(3, Priority::Interactive, "c").unwrap().evicted.is_none());
 /// let evicted = q.enqueue_item(4, Priority::Interactive, "d").unwrap().evicted;
 /// assert_eq!(evicted.map(|job| (job.id, job.item)), Some((1, "a")));
 /// assert_eq!(q.try_dequeue().unwrap().id, 3);
@@ -212,9 +212,13 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         let index = self.index.pin();
         let is_live = |entry: &IndexEntry| self.slots.is_live(entry.handle);
         if index.get(&id).is_some_and(|entry| is_live(&entry)) {
-            return Err(self
-                .stats
-                .refuse(EnqueueErrorKind::DuplicateId, id, priority, item));
+            return Err(refuse(
+                &self.stats,
+                EnqueueErrorKind::DuplicateId,
+                id,
+                priority,
+                item,
+            ));
         }
         // Take a unit of capacity before claiming the id: a claimed id then always
         // becomes a live job, so a concurrent enqueue of the same id that is refused as
@@ -222,7 +226,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         // for the slot (see `slot_arena.rs`).
         let evicted = match self.admit() {
             Ok(evicted) => evicted,
-            Err(kind) => return Err(self.stats.refuse(kind, id, priority, item)),
+            Err(kind) => return Err(refuse(&self.stats, kind, id, priority, item)),
         };
         let job = SlotJob {
             id,
@@ -271,9 +275,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         if self.capacity.free_unit() {
             self.signal.notify_all();
         }
-        self.stats
-            .refuse(kind, job.id, job.priority, job.item)
-            .with_evicted(evicted)
+        refuse(&self.stats, kind, job.id, job.priority, job.item).with_evicted(evicted)
     }
 
     /// Reserves a unit of capacity, or under `DropLru` takes over the unit of an evicted
@@ -359,42 +361,72 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         }
     }
 
-    /// Takes a job, sleeping until one arrives, the queue is closed and drained, or
-    /// `timeout` passes (`None`: no timeout).
+    /// Takes a job, sleeping until one arrives or the queue is closed and drained.
     ///
     /// For worker threads. Sleeps without spinning or polling on a timer, and loses no
     /// wake-up: an enqueue or close that lands while the worker is about to sleep wakes
-    /// it (it listens, then looks again, then sleeps).
-    pub fn dequeue_blocking(
+    /// it (it listens, then looks again, then sleeps). To give up after a while, use
+    /// [`dequeue_timeout`](Self::dequeue_timeout).
+    pub fn dequeue_blocking(&self) -> Result<Dequeued<T, I>, QueueClosed> {
+        match self.dequeue_until(None) {
+            Ok(job) => Ok(job),
+            // Without a deadline the wait ends only with a job or with `Closed`.
+            Err(DequeueTimeoutError::Closed | DequeueTimeoutError::Timeout) => Err(QueueClosed),
+        }
+    }
+
+    /// Takes a job, sleeping until one arrives, the queue is closed and drained, or
+    /// `timeout` passes. As [`dequeue_blocking`](Self::dequeue_blocking) otherwise.
+    ///
+    /// A zero timeout is a [`try_dequeue`](Self::try_dequeue) with this method's error
+    /// type. A timeout too large for the clock waits as long as it takes.
+    pub fn dequeue_timeout(
         &self,
-        timeout: Option<Duration>,
+        timeout: Duration,
     ) -> Result<Dequeued<T, I>, DequeueTimeoutError> {
-        // A timeout too large for the clock is no timeout.
-        let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
+        self.dequeue_until(Some(Instant::now().checked_add(timeout)))
+    }
+
+    /// Takes a job, sleeping until one arrives, the queue is closed and drained, or
+    /// `deadline` passes. As [`dequeue_timeout`](Self::dequeue_timeout) otherwise.
+    pub fn dequeue_deadline(
+        &self,
+        deadline: Instant,
+    ) -> Result<Dequeued<T, I>, DequeueTimeoutError> {
+        self.dequeue_until(Some(Some(deadline)))
+    }
+
+    /// The waiting loop of the blocking dequeues. `deadline`: `None` waits as long as it
+    /// takes; `Some(None)` is a deadline past the clock's range (the same);
+    /// `Some(Some(at))` gives up at `at`.
+    fn dequeue_until(
+        &self,
+        deadline: Option<Option<Instant>>,
+    ) -> Result<Dequeued<T, I>, DequeueTimeoutError> {
+        let deadline = deadline.flatten();
         loop {
             match self.try_dequeue() {
                 Ok(job) => return Ok(job),
-                Err(TryDequeueError::Closed) => return Err(DequeueTimeoutError::Closed),
                 Err(TryDequeueError::Empty) => {}
+                Err(_) => return Err(DequeueTimeoutError::Closed),
             }
-            if timeout == Some(Duration::ZERO) {
-                // Nothing to wait for: a zero timeout is a `try_dequeue` with this
-                // method's error type, and need not register a listener.
+            if deadline.is_some_and(|at| at <= Instant::now()) {
+                // Nothing to wait for: no listener needed.
                 return Err(DequeueTimeoutError::Timeout);
             }
             let waiter = self.signal.listen();
             match self.try_dequeue() {
                 Ok(job) => return Ok(job),
-                Err(TryDequeueError::Closed) => return Err(DequeueTimeoutError::Closed),
                 Err(TryDequeueError::Empty) => {}
+                Err(_) => return Err(DequeueTimeoutError::Closed),
             }
             match deadline {
                 None => waiter.wait(),
                 Some(deadline) => {
                     if !waiter.wait_until(deadline) {
                         return self.try_dequeue().map_err(|err| match err {
-                            TryDequeueError::Closed => DequeueTimeoutError::Closed,
                             TryDequeueError::Empty => DequeueTimeoutError::Timeout,
+                            _ => DequeueTimeoutError::Closed,
                         });
                     }
                 }
@@ -405,14 +437,17 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// Takes a job, waiting asynchronously until one arrives or the queue is closed and
     /// drained.
     ///
-    /// Runtime-agnostic (it works under tokio, async-std, smol or a hand-written
-    /// executor) and cancel-safe: dropping the future never loses a job.
+    /// Runtime-agnostic: it uses no runtime API, only the waker it is polled with.
+    /// Run under tokio's multi-threaded runtime (`examples/async_worker.rs` and the
+    /// async tests), `pollster` (this example) and a hand-polled future with a no-op
+    /// waker (the fuzzer); other executors are expected to work but are not tested.
+    /// Cancel-safe: dropping the future never loses a job.
     ///
     /// ```
     /// # use orchestrator_core::queue::{ConcurrentQueue, Priority, QueueClosed};
     /// # pollster::block_on(async {
     /// let q = ConcurrentQueue::with_capacity(4);
-    /// q.enqueue(1, Priority::Interactive).unwrap();
+    /// let _ = q.enqueue(1, Priority::Interactive).unwrap(); // `Reject`: never evicts
     /// q.close();
     /// assert_eq!(q.dequeue().await.unwrap().id, 1);
     /// assert_eq!(q.dequeue().await.unwrap_err(), QueueClosed);
@@ -422,14 +457,14 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         loop {
             match self.try_dequeue() {
                 Ok(job) => return Ok(job),
-                Err(TryDequeueError::Closed) => return Err(QueueClosed),
                 Err(TryDequeueError::Empty) => {}
+                Err(_) => return Err(QueueClosed),
             }
             let waiter = self.signal.listen();
             match self.try_dequeue() {
                 Ok(job) => return Ok(job),
-                Err(TryDequeueError::Closed) => return Err(QueueClosed),
                 Err(TryDequeueError::Empty) => {}
+                Err(_) => return Err(QueueClosed),
             }
             waiter.await;
         }
@@ -483,12 +518,14 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         Some(ahead)
     }
 
-    /// `true` if a job with this id is live. O(1) expected.
+    /// `true` if a job holds this id: an enqueue of `id` would be refused
+    /// [`DuplicateId`](EnqueueErrorKind::DuplicateId) now. That is a live job, or one
+    /// whose enqueue is in flight (claimed the id, not yet returned). O(1) expected.
     pub fn contains(&self, id: &I) -> bool {
         self.index
             .pin()
             .get(id)
-            .is_some_and(|entry| self.slots.is_queued(entry.handle))
+            .is_some_and(|entry| self.slots.is_live(entry.handle))
     }
 
     /// The number of live jobs, counting admissions in flight; never more than
@@ -532,8 +569,9 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// use orchestrator_core::queue::{ConcurrentQueue, Policy, Priority};
     ///
     /// let q = ConcurrentQueue::with_capacity_policy(1, Policy::DropLru);
-    /// q.enqueue(1, Priority::Batch).unwrap();
-    /// q.enqueue(2, Priority::Interactive).unwrap(); // evicts 1
+    /// assert!(q.enqueue(1, Priority::Batch).unwrap().evicted.is_none());
+    /// let evicted = q.enqueue(2, Priority::Interactive).unwrap().evicted;
+    /// assert_eq!(evicted.map(|job| job.id), Some(1));
     /// let stats = q.stats();
     /// assert_eq!((stats.batch.enqueued, stats.batch.evicted), (1, 1));
     /// assert_eq!((stats.interactive.enqueued, stats.interactive.depth), (1, 1));
@@ -553,7 +591,7 @@ impl<I: JobId> ConcurrentQueue<(), I> {
     /// use orchestrator_core::queue::{ConcurrentQueue, Policy, Priority};
     ///
     /// let q = ConcurrentQueue::with_capacity_policy(5, Policy::DropLru);
-    /// q.enqueue(7, Priority::Batch).unwrap();
+    /// assert!(q.enqueue(7, Priority::Batch).unwrap().evicted.is_none());
     /// assert_eq!(q.len(), 1);
     /// ```
     pub fn enqueue(

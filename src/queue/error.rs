@@ -1,49 +1,23 @@
 //! Typed errors. Every failed enqueue hands the job back: nothing is lost.
+//!
+//! One error per shape of call: an enqueue can be refused for a reason
+//! ([`EnqueueError`]); a dequeue that never waits finds the queue empty or closed
+//! ([`TryDequeueError`]); one that waits up to a deadline times out or finds it closed
+//! ([`DequeueTimeoutError`]); one that waits as long as it takes can only find it closed
+//! ([`QueueClosed`]). `QueueClosed` converts into the other two with `From`.
 
 use core::fmt;
 
-use super::{Job, Priority};
-
-/// Why an enqueue was refused.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub enum EnqueueErrorKind {
-    /// The queue was full under [`Policy::Reject`](super::Policy::Reject), or had
-    /// capacity 0, or (concurrent queue, \[C7\]) every unit of capacity was held by
-    /// enqueues still in flight.
-    QueueFull,
-    /// A job with the same id is live (queued and not yet dequeued, canceled or evicted).
-    DuplicateId,
-    /// The queue was closed.
-    Closed,
-}
-
-impl EnqueueErrorKind {
-    /// A short lower-case label (`queue_full`, `duplicate_id`, `closed`).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            EnqueueErrorKind::QueueFull => "queue_full",
-            EnqueueErrorKind::DuplicateId => "duplicate_id",
-            EnqueueErrorKind::Closed => "closed",
-        }
-    }
-}
-
-impl fmt::Display for EnqueueErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            EnqueueErrorKind::QueueFull => "queue is full",
-            EnqueueErrorKind::DuplicateId => "a job with this id is already queued",
-            EnqueueErrorKind::Closed => "queue is closed",
-        })
-    }
-}
+use super::{EnqueueErrorKind, Job, Priority};
+use crate::stats::recorder::StatsRecorder;
 
 /// A refused enqueue. The job (id, priority and payload) is handed back untouched.
 ///
-/// In one race on a [`ConcurrentQueue`](super::ConcurrentQueue) a refused enqueue has
-/// also evicted a job (see [`take_evicted`](Self::take_evicted)); call `take_evicted`
-/// before [`into_job`](Self::into_job) or [`into_item`](Self::into_item), which drop it.
+/// [`into_parts`](Self::into_parts) is the one way to take the jobs out: the refused job,
+/// and the job this enqueue evicted, if any. An evicted job appears only in one race on a
+/// [`ConcurrentQueue`](super::ConcurrentQueue) under
+/// [`Policy::DropLru`](super::Policy::DropLru) (see [`evicted`](Self::evicted)), and its
+/// client must be told, so no method drops it for you.
 ///
 /// `Debug` and `Display` do not print the payload, so the error can be logged for any
 /// payload type.
@@ -54,11 +28,15 @@ impl fmt::Display for EnqueueErrorKind {
 /// use orchestrator_core::queue::{EnqueueErrorKind, InMemoryQueue, Policy, Priority};
 ///
 /// let mut q = InMemoryQueue::with_capacity_policy(1, Policy::Reject);
-/// q.enqueue_item(1, Priority::Batch, "first").unwrap();
+/// assert!(q.enqueue_item(1, Priority::Batch, "first").unwrap().evicted.is_none());
 /// let err = q.enqueue_item(2, Priority::Batch, "second").unwrap_err();
 /// assert_eq!(err.kind(), EnqueueErrorKind::QueueFull);
-/// assert_eq!(err.into_item(), "second"); // nothing is lost
+/// let (job, evicted) = err.into_parts();
+/// assert_eq!(job.item, "second"); // nothing is lost
+/// assert!(evicted.is_none());
 /// ```
+#[must_use = "a refused enqueue hands the job back; it may also carry an evicted job whose client must be told"]
+#[derive(Clone, PartialEq, Eq)]
 pub struct EnqueueError<T, I = u64> {
     kind: EnqueueErrorKind,
     job: Job<T, I>,
@@ -79,21 +57,14 @@ impl<T, I> EnqueueError<T, I> {
         self
     }
 
-    /// A job evicted by this refused enqueue, which its client must be told about.
-    ///
-    /// Always `None` on [`InMemoryQueue`](super::InMemoryQueue) and whenever calls do not
-    /// overlap. On a [`ConcurrentQueue`](super::ConcurrentQueue) under
-    /// [`Policy::DropLru`](super::Policy::DropLru), an enqueue that had already evicted a
-    /// job to make room can lose a race with a concurrent enqueue of the *same id* and be
-    /// refused with [`DuplicateId`](EnqueueErrorKind::DuplicateId); the evicted job is
-    /// then handed over here rather than lost.
-    pub fn take_evicted(&mut self) -> Option<Job<T, I>> {
-        self.evicted.take()
-    }
-
     /// Why the enqueue was refused.
     pub fn kind(&self) -> EnqueueErrorKind {
         self.kind
+    }
+
+    /// The refused job.
+    pub fn job(&self) -> &Job<T, I> {
+        &self.job
     }
 
     /// The id of the refused job.
@@ -104,6 +75,18 @@ impl<T, I> EnqueueError<T, I> {
     /// The priority the refused job asked for.
     pub fn priority(&self) -> Priority {
         self.job.priority
+    }
+
+    /// A job evicted by this refused enqueue, whose client must be told it was dropped.
+    ///
+    /// Always `None` on [`InMemoryQueue`](super::InMemoryQueue) and whenever calls do not
+    /// overlap. On a [`ConcurrentQueue`](super::ConcurrentQueue) under
+    /// [`Policy::DropLru`](super::Policy::DropLru), an enqueue that had already evicted a
+    /// job to make room can lose a race with a concurrent enqueue of the *same id* and be
+    /// refused with [`DuplicateId`](EnqueueErrorKind::DuplicateId); the evicted job is
+    /// then handed over here rather than lost.
+    pub fn evicted(&self) -> Option<&Job<T, I>> {
+        self.evicted.as_ref()
     }
 
     /// `true` for [`EnqueueErrorKind::QueueFull`].
@@ -121,15 +104,24 @@ impl<T, I> EnqueueError<T, I> {
         self.kind == EnqueueErrorKind::Closed
     }
 
-    /// Hands the whole job back.
-    pub fn into_job(self) -> Job<T, I> {
-        self.job
+    /// Takes everything out: the refused job, and the job this enqueue evicted, if any
+    /// (see [`evicted`](Self::evicted)).
+    pub fn into_parts(self) -> (Job<T, I>, Option<Job<T, I>>) {
+        (self.job, self.evicted)
     }
+}
 
-    /// Hands the payload back.
-    pub fn into_item(self) -> T {
-        self.job.item
-    }
+/// Counts a refused enqueue in `stats` and builds its error: the one place both queues
+/// refuse through.
+pub(crate) fn refuse<T, I>(
+    stats: &StatsRecorder,
+    kind: EnqueueErrorKind,
+    id: I,
+    priority: Priority,
+    item: T,
+) -> EnqueueError<T, I> {
+    stats.rejected(priority, kind);
+    EnqueueError::new(kind, id, priority, item)
 }
 
 impl<T, I: fmt::Debug> fmt::Debug for EnqueueError<T, I> {
@@ -155,8 +147,11 @@ impl<T, I: fmt::Debug> fmt::Display for EnqueueError<T, I> {
 
 impl<T, I: fmt::Debug> std::error::Error for EnqueueError<T, I> {}
 
-/// Why a non-blocking dequeue returned no job.
+/// Why a dequeue that never waits (`try_dequeue`) returned no job.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum TryDequeueError {
     /// No live job right now; more may come.
     Empty,
@@ -175,10 +170,20 @@ impl fmt::Display for TryDequeueError {
 
 impl std::error::Error for TryDequeueError {}
 
-/// Why a blocking dequeue returned no job.
+impl From<QueueClosed> for TryDequeueError {
+    fn from(_: QueueClosed) -> Self {
+        TryDequeueError::Closed
+    }
+}
+
+/// Why a dequeue that waits up to a deadline (`dequeue_timeout`, `dequeue_deadline`)
+/// returned no job.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum DequeueTimeoutError {
-    /// The timeout passed with nothing to take.
+    /// The deadline passed with nothing to take.
     Timeout,
     /// The queue is closed and drained: no job will ever come \[Q7\].
     Closed,
@@ -195,8 +200,16 @@ impl fmt::Display for DequeueTimeoutError {
 
 impl std::error::Error for DequeueTimeoutError {}
 
-/// The queue is closed and drained: the async dequeue's only error.
+impl From<QueueClosed> for DequeueTimeoutError {
+    fn from(_: QueueClosed) -> Self {
+        DequeueTimeoutError::Closed
+    }
+}
+
+/// The queue is closed and drained: the only error of a dequeue that waits as long as
+/// it takes (`dequeue_blocking`, the async `dequeue`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct QueueClosed;
 
 impl fmt::Display for QueueClosed {

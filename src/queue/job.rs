@@ -7,8 +7,9 @@ use super::Priority;
 /// A job as it was admitted: its id, its priority and its payload.
 ///
 /// Returned for evicted jobs ([`Admitted::evicted`]) and inside errors
-/// ([`EnqueueError::into_job`](super::EnqueueError::into_job)).
+/// ([`EnqueueError::into_parts`](super::EnqueueError::into_parts)).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Job<T, I = u64> {
     /// The job's unique id.
     pub id: I,
@@ -22,7 +23,10 @@ pub struct Job<T, I = u64> {
 ///
 /// Under [`Policy::DropLru`](super::Policy::DropLru) a full queue makes room by evicting
 /// one job; that job is handed back here so that its client can be told it was dropped.
+/// On a [`Policy::Reject`](super::Policy::Reject) queue `evicted` is always `None`.
+#[must_use = "under Policy::DropLru an admission can evict a job whose client must be told: check `evicted`"]
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Admitted<T, I = u64> {
     /// The job evicted to make room for the new one, if any.
     pub evicted: Option<Job<T, I>>,
@@ -41,7 +45,9 @@ impl<T, I> Admitted<T, I> {
 }
 
 /// A job taken out of the queue by a worker.
+#[must_use = "a dequeued job is no longer in the queue: dropping it loses the job"]
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Dequeued<T, I = u64> {
     /// The job's id.
     pub id: I,

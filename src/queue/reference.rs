@@ -3,6 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
+use super::error::refuse;
 use super::{
     Admitted, Dequeued, EnqueueError, EnqueueErrorKind, Job, JobId, Policy, Priority,
     TryDequeueError,
@@ -29,7 +30,7 @@ struct Entry<T, I> {
 ///
 /// # Cost
 ///
-/// `enqueue`, `enqueue_item`, `dequeue`, `len`, `contains` and `close` are O(1)
+/// `enqueue`, `enqueue_item`, `try_dequeue`, `len`, `contains` and `close` are O(1)
 /// (amortized, expected for the id hash map). [`cancel`](InMemoryQueue::cancel),
 /// [`position`](InMemoryQueue::position) and
 /// [`snapshot_priority`](InMemoryQueue::snapshot_priority) scan one lane: O(n) in its
@@ -43,16 +44,16 @@ struct Entry<T, I> {
 /// use orchestrator_core::queue::{InMemoryQueue, Policy, Priority};
 ///
 /// let mut q = InMemoryQueue::with_capacity_policy(2, Policy::DropLru);
-/// q.enqueue(7, Priority::Batch).unwrap();
-/// q.enqueue(8, Priority::Interactive).unwrap();
+/// assert!(q.enqueue(7, Priority::Batch).unwrap().evicted.is_none());
+/// assert!(q.enqueue(8, Priority::Interactive).unwrap().evicted.is_none());
 ///
 /// // Full: the oldest Batch job makes room and is reported.
 /// let admitted = q.enqueue(9, Priority::Interactive).unwrap();
 /// assert_eq!(admitted.evicted.map(|job| job.id), Some(7));
 ///
 /// // Interactive first, FIFO within a priority.
-/// assert_eq!(q.dequeue().unwrap().id, 8);
-/// assert_eq!(q.dequeue().unwrap().id, 9);
+/// assert_eq!(q.try_dequeue().unwrap().id, 8);
+/// assert_eq!(q.try_dequeue().unwrap().id, 9);
 /// assert!(q.is_empty());
 /// ```
 ///
@@ -62,8 +63,9 @@ struct Entry<T, I> {
 /// use orchestrator_core::queue::{InMemoryQueue, Policy, Priority};
 ///
 /// let mut q: InMemoryQueue<String> = InMemoryQueue::with_capacity_policy(8, Policy::Reject);
-/// q.enqueue_item(1, Priority::Batch, "summarize".to_string()).unwrap();
-/// q.enqueue_item(2, Priority::Batch, "translate".to_string()).unwrap();
+/// // A `Reject` queue never evicts: `evicted` is always `None`.
+/// let _ = q.enqueue_item(1, Priority::Batch, "summarize".to_string()).unwrap();
+/// let _ = q.enqueue_item(2, Priority::Batch, "translate".to_string()).unwrap();
 /// assert_eq!(q.position(&2), Some(1));
 /// assert_eq!(q.cancel(&1).as_deref(), Some("summarize"));
 /// assert_eq!(q.position(&2), Some(0));
@@ -115,14 +117,22 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
         item: T,
     ) -> Result<Admitted<T, I>, EnqueueError<T, I>> {
         if self.live.contains_key(&id) {
-            return Err(self
-                .stats
-                .refuse(EnqueueErrorKind::DuplicateId, id, priority, item));
+            return Err(refuse(
+                &self.stats,
+                EnqueueErrorKind::DuplicateId,
+                id,
+                priority,
+                item,
+            ));
         }
         if self.closed {
-            return Err(self
-                .stats
-                .refuse(EnqueueErrorKind::Closed, id, priority, item));
+            return Err(refuse(
+                &self.stats,
+                EnqueueErrorKind::Closed,
+                id,
+                priority,
+                item,
+            ));
         }
         let mut admitted = Admitted::queued();
         if self.len() >= self.capacity {
@@ -134,9 +144,13 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
             match victim {
                 Some(job) => admitted.evicted = Some(job),
                 None => {
-                    return Err(self
-                        .stats
-                        .refuse(EnqueueErrorKind::QueueFull, id, priority, item))
+                    return Err(refuse(
+                        &self.stats,
+                        EnqueueErrorKind::QueueFull,
+                        id,
+                        priority,
+                        item,
+                    ))
                 }
             }
         }
@@ -171,7 +185,7 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
     ///
     /// Returns [`TryDequeueError::Empty`] when nothing is live, and
     /// [`TryDequeueError::Closed`] once the queue is closed and drained \[Q7\].
-    pub fn dequeue(&mut self) -> Result<Dequeued<T, I>, TryDequeueError> {
+    pub fn try_dequeue(&mut self) -> Result<Dequeued<T, I>, TryDequeueError> {
         for priority in Priority::ALL {
             if let Some(entry) = self.lanes[priority.index()].pop_front() {
                 self.live.remove(&entry.id);
@@ -274,9 +288,9 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
     /// use orchestrator_core::queue::{InMemoryQueue, Priority};
     ///
     /// let mut q = InMemoryQueue::with_capacity(4);
-    /// q.enqueue(1, Priority::Batch).unwrap();
-    /// q.enqueue(1, Priority::Batch).unwrap_err(); // a duplicate
-    /// q.dequeue().unwrap();
+    /// let _ = q.enqueue(1, Priority::Batch).unwrap();
+    /// assert!(q.enqueue(1, Priority::Batch).unwrap_err().is_duplicate());
+    /// assert_eq!(q.try_dequeue().unwrap().id, 1);
     /// let stats = q.stats();
     /// assert_eq!(stats.batch.enqueued, 1);
     /// assert_eq!(stats.batch.rejected.duplicate, 1);
@@ -296,7 +310,7 @@ impl<I: JobId> InMemoryQueue<(), I> {
     /// use orchestrator_core::queue::{InMemoryQueue, Policy, Priority};
     ///
     /// let mut q = InMemoryQueue::with_capacity_policy(5, Policy::DropLru);
-    /// q.enqueue(7, Priority::Batch).unwrap();
+    /// assert!(q.enqueue(7, Priority::Batch).unwrap().evicted.is_none());
     /// assert_eq!(q.len(), 1);
     /// ```
     pub fn enqueue(

@@ -17,11 +17,10 @@
 //!   moves, so a reference to it stays valid while the arena lives.
 //! * **Free list.** The indices of free slots, in a [`Lane`] (crossbeam's `SegQueue`):
 //!   FIFO, so a slot is reused long after the thread that freed it touched it, and the
-//!   freeing and the allocating threads work on different cache lines. (An intrusive
-//!   Treiber stack was measured first: the consumer's push and the producer's pop then
-//!   fight over one head word and the slot just freed, and the queue ran 4–12 % slower
-//!   than with `Arc::new` per job; with this FIFO it runs level, see BENCHMARKS.md.) An
-//!   index fits 32 bits, so one queue holds at most [`MAX_SLOTS`] jobs.
+//!   freeing and the allocating threads work on different cache lines. A LIFO stack
+//!   would make the consumer's push and the producer's pop meet on one head word and on
+//!   the slot just freed (BENCHMARKS.md, "Alternatives measured"). An index fits 32
+//!   bits, so one queue holds at most [`MAX_SLOTS`] jobs.
 
 use core::ptr;
 

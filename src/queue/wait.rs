@@ -14,7 +14,7 @@
 //! doctests and integration tests built with that flag), where `notify_*` bumps the
 //! generation and wakes everyone (over-waking is allowed by the contract).
 //! event-listener does not build under `--cfg loom` without its own loom feature and
-//! cannot run inside a loom model (DESIGN-NOTES.md §1); loom has no clock, so inside a
+//! cannot run inside a loom model (its loom-built `Event` panics outside one); loom has no clock, so inside a
 //! model a deadline wait waits until notified.
 
 use core::future::Future;

@@ -3,7 +3,7 @@
 use metrics::{Label, SharedString};
 
 use super::{QueueStats, WaitStats};
-use crate::queue::Priority;
+use crate::admission::{EnqueueErrorKind, Priority};
 
 /// Counter: jobs admitted, labels `priority`.
 pub const TASKS_ENQUEUED_TOTAL: &str = "tasks_enqueued_total";
@@ -13,7 +13,8 @@ pub const TASKS_STARTED_TOTAL: &str = "tasks_started_total";
 pub const TASKS_CANCELED_TOTAL: &str = "tasks_canceled_total";
 /// Counter: jobs evicted by a `DropLru` enqueue, labels `priority`.
 pub const TASKS_EVICTED_TOTAL: &str = "tasks_evicted_total";
-/// Counter: enqueues refused, labels `priority` and `reason` (`full`, `duplicate`,
+/// Counter: enqueues refused, labels `priority` and `reason` (the
+/// [`EnqueueErrorKind::as_str`] labels: `queue_full`, `duplicate_id`,
 /// `closed`).
 pub const TASKS_REJECTED_TOTAL: &str = "tasks_rejected_total";
 /// Gauge: live jobs, labels `priority`.
@@ -39,7 +40,7 @@ pub const ADMISSION_LATENCY_MS: &str = "admission_latency_ms";
 /// | `tasks_started_total` | counter | `priority` |
 /// | `tasks_canceled_total` | counter | `priority` |
 /// | `tasks_evicted_total` | counter | `priority` |
-/// | `tasks_rejected_total` | counter | `priority`, `reason` = `full` / `duplicate` / `closed` |
+/// | `tasks_rejected_total` | counter | `priority`, `reason` = `queue_full` / `duplicate_id` / `closed` |
 /// | `queue_depth` | gauge | `priority` |
 /// | `admission_latency_ms` | histogram | `priority` |
 ///
@@ -55,8 +56,8 @@ pub const ADMISSION_LATENCY_MS: &str = "admission_latency_ms";
 /// let queue = ConcurrentQueue::with_capacity(64);
 /// let mut exporter = MetricsExporter::new().with_label("queue", "chat");
 /// exporter.describe();
-/// queue.enqueue(1, Priority::Interactive).unwrap();
-/// queue.try_dequeue().unwrap();
+/// assert!(queue.enqueue(1, Priority::Interactive).unwrap().evicted.is_none());
+/// assert_eq!(queue.try_dequeue().unwrap().id, 1);
 /// exporter.publish(&queue.stats()); // e.g. from a one-second ticker
 /// ```
 #[derive(Clone, Debug, Default)]
@@ -124,13 +125,10 @@ impl MetricsExporter {
             metrics::counter!(TASKS_STARTED_TOTAL, labels.iter()).absolute(lane.dequeued);
             metrics::counter!(TASKS_CANCELED_TOTAL, labels.iter()).absolute(lane.canceled);
             metrics::counter!(TASKS_EVICTED_TOTAL, labels.iter()).absolute(lane.evicted);
-            for (reason, count) in [
-                ("full", lane.rejected.full),
-                ("duplicate", lane.rejected.duplicate),
-                ("closed", lane.rejected.closed),
-            ] {
-                let labels = self.labels_for(priority, Some(reason));
-                metrics::counter!(TASKS_REJECTED_TOTAL, labels.iter()).absolute(count);
+            for kind in EnqueueErrorKind::ALL {
+                let labels = self.labels_for(priority, Some(kind.as_str()));
+                metrics::counter!(TASKS_REJECTED_TOTAL, labels.iter())
+                    .absolute(lane.rejected.of(kind));
             }
             metrics::gauge!(QUEUE_DEPTH, labels.iter()).set(lane.depth as f64);
 

@@ -1,14 +1,10 @@
-//! Observability: what happened to the jobs of a queue, how long they waited, and what
-//! to tell a client whose job was refused.
+//! Observability: what happened to the jobs of a queue and how long they waited.
 //!
 //! * [`ConcurrentQueue::stats`](crate::queue::ConcurrentQueue::stats) and
 //!   [`InMemoryQueue::stats`](crate::queue::InMemoryQueue::stats) return a
 //!   [`QueueStats`]: per priority, the jobs enqueued, dequeued (started), canceled,
 //!   evicted, the enqueues refused by reason, the live depth, and the queue-wait
 //!   percentiles p50 / p90 / p99 / max within a stated error ([`WaitStats`]).
-//! * [`Backpressure`] turns a refused enqueue into the `{policy_label, retriable,
-//!   retry_after_ms}` answer of ORCH-2007 ([`RetryAdvice`]), from the observed
-//!   service rate and the depth.
 //! * With the `metrics` feature, [`MetricsExporter`] publishes the ORCH-3406 metrics
 //!   through the [`metrics`](https://docs.rs/metrics) facade.
 //!
@@ -35,10 +31,10 @@
 //! use orchestrator_core::queue::{ConcurrentQueue, EnqueueErrorKind, Policy, Priority};
 //!
 //! let q = ConcurrentQueue::with_capacity_policy(2, Policy::Reject);
-//! q.enqueue(1, Priority::Interactive).unwrap();
-//! q.enqueue(2, Priority::Batch).unwrap();
+//! assert!(q.enqueue(1, Priority::Interactive).unwrap().evicted.is_none());
+//! assert!(q.enqueue(2, Priority::Batch).unwrap().evicted.is_none());
 //! assert_eq!(q.enqueue(3, Priority::Batch).unwrap_err().kind(), EnqueueErrorKind::QueueFull);
-//! q.try_dequeue().unwrap();
+//! assert_eq!(q.try_dequeue().unwrap().id, 1);
 //! q.cancel(&2);
 //!
 //! let stats = q.stats();
@@ -51,14 +47,12 @@
 //! assert_eq!(stats.batch.depth, 0);
 //! ```
 
-mod backpressure;
 #[cfg(feature = "metrics")]
 mod metrics_export;
 pub(crate) mod recorder;
 #[cfg(feature = "stats")]
 mod wait_histogram;
 
-pub use backpressure::{Backpressure, RetryAdvice};
 #[cfg(feature = "metrics")]
 pub use metrics_export::{
     MetricsExporter, ADMISSION_LATENCY_MS, QUEUE_DEPTH, TASKS_CANCELED_TOTAL, TASKS_ENQUEUED_TOTAL,
@@ -68,13 +62,15 @@ pub use metrics_export::{
 pub use wait_histogram::{WaitStats, WAIT_RELATIVE_ERROR};
 
 #[cfg(feature = "stats")]
-use crate::queue::Priority;
+use crate::admission::Priority;
 
 /// A snapshot of a queue's counters and waits, per priority.
 ///
-/// See the [module docs](self) for what is exact when.
+/// See the [module docs](self) for what is exact when. With the `serde` feature it
+/// serializes (as an export format: it does not deserialize, see [`WaitStats`]).
 #[cfg(feature = "stats")]
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct QueueStats {
     /// The `Interactive` lane.
     pub interactive: PriorityStats,
@@ -99,7 +95,7 @@ impl QueueStats {
     }
 
     /// Jobs dequeued (started) in both priorities: the service count that
-    /// [`Backpressure::observe`] takes.
+    /// [`Backpressure::observe`](crate::backpressure::Backpressure::observe) takes.
     pub fn dequeued(&self) -> u64 {
         self.interactive.dequeued + self.batch.dequeued
     }
@@ -114,6 +110,7 @@ impl QueueStats {
 /// What happened to the jobs of one priority since the queue was created.
 #[cfg(feature = "stats")]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PriorityStats {
     /// Jobs admitted.
     pub enqueued: u64,
@@ -135,6 +132,7 @@ pub struct PriorityStats {
 /// Refused enqueues of one priority, by [`EnqueueErrorKind`](crate::queue::EnqueueErrorKind).
 #[cfg(feature = "stats")]
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Rejections {
     /// `QueueFull`.
     pub full: u64,
@@ -146,6 +144,16 @@ pub struct Rejections {
 
 #[cfg(feature = "stats")]
 impl Rejections {
+    /// The refusals of one kind.
+    pub fn of(&self, kind: crate::queue::EnqueueErrorKind) -> u64 {
+        use crate::admission::EnqueueErrorKind;
+        match kind {
+            EnqueueErrorKind::QueueFull => self.full,
+            EnqueueErrorKind::DuplicateId => self.duplicate,
+            EnqueueErrorKind::Closed => self.closed,
+        }
+    }
+
     /// Every refusal.
     pub fn total(&self) -> u64 {
         self.full + self.duplicate + self.closed

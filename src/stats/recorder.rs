@@ -13,8 +13,6 @@
 //! With the `stats` feature off, [`StatsRecorder`] is an empty type whose methods do
 //! nothing, and the compiler removes every call.
 
-use crate::queue::{EnqueueError, EnqueueErrorKind, Priority};
-
 #[cfg(feature = "stats")]
 pub(crate) use self::enabled::StatsRecorder;
 
@@ -26,21 +24,6 @@ pub(crate) use self::disabled::StatsRecorder;
 #[cfg(feature = "stats")]
 pub(crate) const MAX_SHARDS: usize = 16;
 
-impl StatsRecorder {
-    /// Counts a refused enqueue and builds its error: the one place both queues refuse
-    /// through.
-    pub(crate) fn refuse<T, I>(
-        &self,
-        kind: EnqueueErrorKind,
-        id: I,
-        priority: Priority,
-        item: T,
-    ) -> EnqueueError<T, I> {
-        self.rejected(priority, kind);
-        EnqueueError::new(kind, id, priority, item)
-    }
-}
-
 #[cfg(feature = "stats")]
 mod enabled {
     use core::time::Duration;
@@ -50,7 +33,7 @@ mod enabled {
     use crossbeam_utils::CachePadded;
 
     use super::MAX_SHARDS;
-    use crate::queue::{EnqueueErrorKind, Priority};
+    use crate::admission::{EnqueueErrorKind, Priority};
     use crate::stats::wait_histogram::{WaitRecorder, WaitStats};
     use crate::stats::{PriorityStats, QueueStats, Rejections};
 
@@ -229,7 +212,7 @@ mod enabled {
 mod disabled {
     use core::time::Duration;
 
-    use crate::queue::{EnqueueErrorKind, Priority};
+    use crate::admission::{EnqueueErrorKind, Priority};
 
     /// The `stats` feature is off: nothing is recorded.
     pub(crate) struct StatsRecorder;

@@ -69,7 +69,12 @@ impl WaitRecorder {
 /// Every reported duration is within [`WAIT_RELATIVE_ERROR`] (1.6 %) of a recorded wait
 /// (the one at that rank, nearest-rank method), for waits from 0 to 73 minutes; longer
 /// waits are counted as 73 minutes. `None` when no job has been dequeued yet.
+///
+/// With the `serde` feature it serializes as its public fields (the bucket distribution
+/// behind [`quantile`](Self::quantile) is left out); it is an export format, so it does
+/// not deserialize.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct WaitStats {
     /// How many waits were recorded (jobs dequeued).
     pub samples: u64,
@@ -81,6 +86,7 @@ pub struct WaitStats {
     pub p99: Option<Duration>,
     /// The longest wait.
     pub max: Option<Duration>,
+    #[cfg_attr(feature = "serde", serde(skip))]
     distribution: Histogram,
 }
 

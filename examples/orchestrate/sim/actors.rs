@@ -128,12 +128,14 @@ impl<'a> FrontEnd<'a> {
                     ledger.ended(evicted.item.submission, Outcome::Evicted);
                 }
             }
-            Err(mut refusal) => {
+            Err(refusal) => {
+                let kind = refusal.kind();
                 // Under a same-id race a refused `DropLru` enqueue may have evicted a job.
-                if let Some(evicted) = refusal.take_evicted() {
+                let (_, evicted) = refusal.into_parts();
+                if let Some(evicted) = evicted {
                     ledger.ended(evicted.item.submission, Outcome::Evicted);
                 }
-                ledger.ended(id, Outcome::Refused(refusal.kind()));
+                ledger.ended(id, Outcome::Refused(kind));
             }
         }
     }
@@ -251,19 +253,22 @@ impl<'a> Worker<'a> {
         }
         // In turns the worker looks once (the other threads are between turns); in the
         // free run it sleeps until a job arrives or the queue is closed and drained.
-        let timeout = if clock.may_block() {
-            None
+        let taken = if clock.may_block() {
+            self.shared
+                .queue
+                .dequeue_blocking()
+                .map_err(DequeueTimeoutError::from)
         } else {
-            Some(Duration::ZERO)
+            self.shared.queue.dequeue_timeout(Duration::ZERO)
         };
-        match self.shared.queue.dequeue_blocking(timeout) {
+        match taken {
             Ok(job) => {
                 let request = job.item;
                 self.shared.ledger.started(request.submission, clock.now());
                 (Task::Waiting(request), None)
             }
             Err(DequeueTimeoutError::Timeout) => (Task::Idle, Some(Next::Again)),
-            Err(DequeueTimeoutError::Closed) => (Task::Finished, Some(Next::Finished)),
+            Err(_) => (Task::Finished, Some(Next::Finished)),
         }
     }
 

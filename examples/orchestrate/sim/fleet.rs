@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use orchestrator_core::placement::{
-    place, ComputeCapability, DecidedBy, DeviceMask, Infeasible, InvalidJobField, JobSpec,
-    PlacementDecision, PlacementTrace, PoolSnapshot, Verdict,
+    place, ComputeCapability, DeviceMask, Infeasible, InvalidJobField, JobSpec, PlacementDecision,
+    PlacementTrace, PoolSnapshot, Verdict,
 };
 
 use super::Millis;
@@ -258,10 +258,7 @@ impl Fleet {
                     candidate,
                     decided_by,
                 } => {
-                    *tally
-                        .won_on
-                        .entry(decided_by_label(*decided_by))
-                        .or_default() += 1;
+                    *tally.won_on.entry(decided_by.as_str()).or_default() += 1;
                     tally.kv_warm += u64::from(candidate.kv_warm);
                 }
                 Verdict::Outranked { .. } => tally.outranked += 1,
@@ -319,30 +316,6 @@ fn reasons(trace: &PlacementTrace) -> String {
     labels.join(" / ")
 }
 
-/// The ranking levels, shallowest first: the order in which `place` compares pools.
-pub const RANKING_ORDER: [DecidedBy; 7] = [
-    DecidedBy::OnlyCandidate,
-    DecidedBy::PredictedEnd,
-    DecidedBy::KvWarm,
-    DecidedBy::SlotsFree,
-    DecidedBy::ResidualVram,
-    DecidedBy::PerfTokensPerS,
-    DecidedBy::PoolId,
-];
-
-/// A short, stable label for a ranking level (also the JSON key).
-pub fn decided_by_label(level: DecidedBy) -> &'static str {
-    match level {
-        DecidedBy::OnlyCandidate => "only_candidate",
-        DecidedBy::PredictedEnd => "predicted_end",
-        DecidedBy::KvWarm => "kv_warm",
-        DecidedBy::SlotsFree => "slots_free",
-        DecidedBy::ResidualVram => "residual_vram",
-        DecidedBy::PerfTokensPerS => "perf_tokens_per_s",
-        DecidedBy::PoolId => "pool_id",
-    }
-}
-
 /// A short, stable label for why a pool cannot take a job (the numbers are left out).
 pub fn reason_label(reason: &Infeasible) -> &'static str {
     match reason {
@@ -353,9 +326,12 @@ pub fn reason_label(reason: &Infeasible) -> &'static str {
         Infeasible::ModelNotLoaded => "model not loaded",
         Infeasible::NoFreeSlot => "no free slot",
         Infeasible::InsufficientVram { .. } => "not enough VRAM",
+
         Infeasible::ComputeCapabilityTooLow { .. } => "compute capability too low",
         Infeasible::QuantizationUnsupported => "quantization unsupported",
         Infeasible::MissingExtension { .. } => "missing extension",
+        // `Infeasible` is non-exhaustive: a reason added later is still counted.
+        _ => "other reason",
     }
 }
 

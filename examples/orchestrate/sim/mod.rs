@@ -29,9 +29,9 @@
 //!   time in an order drawn from the seed (`drive::in_turns`). Nothing overlaps, so the
 //!   queue behaves exactly like its sequential reference model, and every count of the
 //!   report is fixed by the configuration and the seed. Workers look at the queue with
-//!   `dequeue_blocking(Some(Duration::ZERO))` on their turn.
+//!   `dequeue_timeout(Duration::ZERO)` on their turn.
 //! * **Free run** (`--free-run`): every thread runs at once, sleeps for real and blocks in
-//!   `dequeue_blocking(None)`; which of two racing operations wins (a cancel and a
+//!   `dequeue_blocking()`; which of two racing operations wins (a cancel and a
 //!   dequeue, two enqueues and the last free unit) is up to the OS scheduler, so the
 //!   counts change from run to run. The ledger must still hold.
 //!

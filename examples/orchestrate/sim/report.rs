@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use orchestrator_core::placement::DecidedBy;
 use orchestrator_core::queue::{EnqueueErrorKind, Priority};
 use orchestrator_core::stats::QueueStats;
 
-use super::fleet::{decided_by_label, PoolSpec, PoolTally, RANKING_ORDER};
+use super::fleet::{PoolSpec, PoolTally};
 use super::ledger::{Outcome, Record, Verdict};
 use super::workload::{Attempt, Workload};
 use super::{Config, Millis, Mode};
@@ -106,6 +107,7 @@ impl OutcomeCounts {
             Outcome::Refused(EnqueueErrorKind::QueueFull) => &mut self.refused_full,
             Outcome::Refused(EnqueueErrorKind::DuplicateId) => &mut self.refused_duplicate,
             Outcome::Refused(EnqueueErrorKind::Closed) => &mut self.refused_closed,
+            Outcome::Refused(other) => panic!("a refusal this report has no column for: {other}"),
             Outcome::Unplaceable { .. } => &mut self.unplaceable,
             Outcome::InvalidJob { .. } => &mut self.invalid_job,
         };
@@ -512,8 +514,8 @@ impl Report {
                 "{:<8}{:<11}{} slots {:>5} jobs ({} found their session's KV cache warm)",
                 pool.id, pool.gpu, pool.slots, pool.jobs, pool.kv_warm
             )?;
-            let won_on = RANKING_ORDER.into_iter().filter_map(|level| {
-                let label = decided_by_label(level);
+            let won_on = DecidedBy::ALL.into_iter().filter_map(|level| {
+                let label = level.as_str();
                 Some((label, *pool.won_on.get(label)?))
             });
             writeln!(f, "        won on:      {}", list(won_on))?;

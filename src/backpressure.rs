@@ -1,9 +1,15 @@
 //! What to tell a client whose enqueue was refused (ORCH-2007): retry or not, and when.
+//!
+//! [`Backpressure`] turns a refused enqueue into the `{policy_label, retriable,
+//! retry_after_ms}` answer ([`RetryAdvice`]) from the queue's observed service rate and
+//! depth. It reads no queue itself: feed it the dequeued count (for example
+//! [`QueueStats::dequeued`](crate::stats::QueueStats::dequeued), feature `stats`), so it
+//! works with the stats compiled out too.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::queue::{EnqueueErrorKind, Policy};
+use crate::admission::{EnqueueErrorKind, Policy};
 
 /// At most this many rate samples are kept; closer observations are merged.
 const MAX_SAMPLES: u32 = 32;
@@ -55,7 +61,7 @@ impl RetryAdvice {
 /// ```
 /// use std::time::{Duration, Instant};
 /// use orchestrator_core::queue::{EnqueueErrorKind, Policy};
-/// use orchestrator_core::stats::Backpressure;
+/// use orchestrator_core::backpressure::Backpressure;
 ///
 /// let mut backpressure = Backpressure::new(Policy::Reject);
 /// let start = Instant::now();
