@@ -192,7 +192,7 @@ impl Backpressure {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

@@ -12,7 +12,7 @@
 //!   needs no particular runtime: tried under tokio's multi-threaded runtime, pollster
 //!   and a hand-polled future) and the
 //!   guarantees \[C1\]–\[C8\] under concurrency listed on the type. Its protocol is
-//!   model-checked with loom (`loom-tests/`).
+//!   model-checked with loom (`src/queue/tests/loom_*.rs`).
 //! * [`placement`]: choose a GPU pool for a job from pool snapshots.
 //! * [`stats`]: per-priority counters and queue-wait percentiles of both queues
 //!   (feature `stats`, on by default) and the ORCH-3406 metrics export (feature
@@ -81,9 +81,3 @@ pub mod placement;
 pub mod queue;
 pub mod stats;
 mod sync;
-
-// The loom models: compiled into this crate's unit-test binary only under
-// `RUSTFLAGS="--cfg loom" cargo test --release`, where `sync` hands out loom types.
-#[cfg(all(test, loom))]
-#[path = "../loom-tests/mod.rs"]
-mod loom_tests;

@@ -8,16 +8,14 @@ use crossbeam_utils::CachePadded;
 use super::capacity::{Capacity, Refusal};
 use super::error::refuse;
 use super::id_index::{IdIndex, IndexEntry};
-use super::lane::Lane;
 use super::slot::SlotJob;
 use super::slot_arena::{SlotArena, SlotHandle, MAX_SLOTS};
-use super::wait::WakeSignal;
 use super::{
     Admitted, DequeueTimeoutError, Dequeued, EnqueueError, EnqueueErrorKind, Job, JobId, Policy,
     Priority, QueueClosed, TryDequeueError,
 };
 use crate::stats::recorder::StatsRecorder;
-use crate::sync::{AtomicU64, Ordering};
+use crate::sync::{AtomicU64, Lane, Ordering, WakeSignal};
 
 /// A bounded two-priority job queue shared by producer, canceller and worker threads.
 ///
@@ -325,7 +323,9 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     fn take_front(&self, priority: Priority) -> Option<SlotJob<T, I>> {
         while let Some(handle) = self.lanes[priority.index()].pop() {
             if let Some(job) = self.slots.take(handle) {
-                self.index.pin().release(job.id, handle);
+                self.index
+                    .pin()
+                    .release(job.id, |entry| entry.handle == handle);
                 return Some(job);
             }
             // The handle of a canceled or evicted job: look at the next one.
@@ -477,7 +477,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         let index = self.index.pin();
         let entry = index.get(id)?;
         let job = self.slots.take(entry.handle)?;
-        index.release(*id, entry.handle);
+        index.release(*id, |current| current.handle == entry.handle);
         self.stats.canceled(job.priority);
         if self.capacity.free_unit() {
             self.signal.notify_all();

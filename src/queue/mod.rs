@@ -9,9 +9,11 @@
 //! Where each part of the concurrent queue lives: `concurrent.rs` (the operations),
 //! `slot.rs` (the per-job state machine that decides who owns a payload),
 //! `slot_arena.rs` (where the slots live: reused by generation, not allocated per job),
-//! `capacity.rs` (the live-job bound and the closed flag), `lane.rs` (the FIFO of one
-//! priority's job handles), `id_index.rs` (id -> job handle, for duplicates, cancel,
-//! snapshots) and `wait.rs` (sleeping until there is work).
+//! `capacity.rs` (the live-job bound and the closed flag) and `id_index.rs` (id -> job
+//! handle, for duplicates, cancel, snapshots). The lanes (the FIFO of one priority's job
+//! handles), the id map under the index and the wake signal that workers sleep on are
+//! concurrency building blocks with loom stand-ins, in the crate's `sync` module. The
+//! loom models of the protocol are in `queue/tests/`.
 //!
 //! The values that move in and out of both queues live here too: [`Priority`],
 //! [`Policy`], [`JobId`], [`Job`], [`Admitted`], [`Dequeued`], and the typed errors
@@ -23,14 +25,17 @@ mod concurrent;
 mod error;
 mod id_index;
 mod job;
-mod lane;
 mod reference;
 pub(crate) mod slot;
 pub(crate) mod slot_arena;
-mod wait;
 
 pub use crate::admission::{EnqueueErrorKind, JobId, Policy, Priority};
 pub use concurrent::ConcurrentQueue;
 pub use error::{DequeueTimeoutError, EnqueueError, QueueClosed, TryDequeueError};
 pub use job::{Admitted, Dequeued, Job};
 pub use reference::InMemoryQueue;
+
+// The loom models, next to the code they check: only in the loom build's unit-test
+// binary (see `crate::sync` for the switch).
+#[cfg(all(test, loom))]
+mod tests;

@@ -26,9 +26,10 @@ use core::ptr;
 
 use crossbeam_utils::CachePadded;
 
-use crate::queue::lane::Lane;
 use crate::queue::slot::{Slot, SlotJob};
-use crate::sync::{read_exclusive_ptr, spin_hint, AtomicPtr, AtomicUsize, Ordering};
+use crate::sync::{
+    read_exclusive_ptr, spin_hint, AtomicPtr, AtomicUsize, Lane, Ordering, IN_LOOM_MODEL,
+};
 
 /// The most slots an arena holds, so the most live jobs a `ConcurrentQueue` admits: an
 /// index is stored as `index + 1` in 32 bits.
@@ -36,10 +37,7 @@ pub(crate) const MAX_SLOTS: usize = u32::MAX as usize;
 
 /// Slots in the first chunk. Loom models use one, so that their few jobs already
 /// exercise installing chunks concurrently.
-#[cfg(not(all(test, loom)))]
-const FIRST_CHUNK: usize = 32;
-#[cfg(all(test, loom))]
-const FIRST_CHUNK: usize = 1;
+const FIRST_CHUNK: usize = if IN_LOOM_MODEL { 1 } else { 32 };
 
 /// Enough chunks for [`MAX_SLOTS`] slots even with `FIRST_CHUNK == 1`.
 const CHUNKS: usize = 33;

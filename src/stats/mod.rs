@@ -62,7 +62,7 @@ pub use metrics_export::{
 pub use wait_histogram::{WaitStats, WAIT_RELATIVE_ERROR};
 
 #[cfg(feature = "stats")]
-use crate::admission::Priority;
+use crate::admission::{EnqueueErrorKind, Priority};
 
 /// A snapshot of a queue's counters and waits, per priority.
 ///
@@ -129,7 +129,7 @@ pub struct PriorityStats {
     pub wait: WaitStats,
 }
 
-/// Refused enqueues of one priority, by [`EnqueueErrorKind`](crate::queue::EnqueueErrorKind).
+/// Refused enqueues of one priority, by [`EnqueueErrorKind`].
 #[cfg(feature = "stats")]
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -145,8 +145,7 @@ pub struct Rejections {
 #[cfg(feature = "stats")]
 impl Rejections {
     /// The refusals of one kind.
-    pub fn of(&self, kind: crate::queue::EnqueueErrorKind) -> u64 {
-        use crate::admission::EnqueueErrorKind;
+    pub fn of(&self, kind: EnqueueErrorKind) -> u64 {
         match kind {
             EnqueueErrorKind::QueueFull => self.full,
             EnqueueErrorKind::DuplicateId => self.duplicate,

@@ -170,7 +170,7 @@ fn midpoint(start: u64, end: u64) -> u64 {
     start + (end - start) / 2
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

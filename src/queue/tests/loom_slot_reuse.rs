@@ -2,7 +2,7 @@
 //! reuses its slot, and the arena's chunk installation and free list must hand each slot
 //! to one owner at a time (loom checks every access to a slot's job cell against the
 //! happens-before order the protocol claims). The free list itself is a lane, a
-//! loom-visible stand-in here (see `queue/lane.rs`).
+//! loom-visible stand-in here (see the `sync` module).
 
 #[cfg(feature = "stats")]
 use super::assert_stats_add_up;

@@ -1,22 +1,22 @@
-//! Loom models of the `ConcurrentQueue` protocol, one file per race.
+//! Loom models of the `ConcurrentQueue` protocol, one file per race (`loom_*.rs`).
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test --release` (all models, nothing else).
-//! They are compiled into the library's unit-test binary (`src/lib.rs` includes this
-//! folder under `cfg(all(test, loom))`), where `src/sync.rs` hands out loom atomics,
-//! cells and locks, and the lanes, id index and wake signal are loom-visible stand-ins
-//! with the same contracts (see `queue/lane.rs`, `queue/id_index.rs`, `queue/wait.rs`).
+//! They are compiled into the library's unit-test binary only inside the loom build
+//! (`cfg(all(test, loom))`), where `crate::sync` hands out loom atomics, cells and
+//! locks, and the lanes, the id map and the wake signal are loom-visible stand-ins with
+//! the same contracts (the `sync` module docs say why).
 //!
 //! Each model runs with a preemption bound of 2 unless `LOOM_MAX_PREEMPTIONS` says
 //! otherwise, and with at most three threads and a handful of operations.
 
-mod cancel_race;
-mod capacity_race;
-mod duplicate_race;
-mod eviction_race;
-mod fifo;
-mod priority;
-mod slot_reuse;
-mod wakeup;
+mod loom_cancel_race;
+mod loom_capacity_race;
+mod loom_duplicate_race;
+mod loom_eviction_race;
+mod loom_fifo;
+mod loom_priority;
+mod loom_slot_reuse;
+mod loom_wakeup;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -1,0 +1,62 @@
+//! The one place that chooses between `std` and `loom`: every atomic, cell, lock, spin
+//! hint and concurrent building block of the queue protocol comes from here.
+//!
+//! # One switch
+//!
+//! `cfg(all(test, loom))` means "inside the loom models": the library's own unit-test
+//! binary built by `RUSTFLAGS="--cfg loom" cargo test --release`, which holds the models
+//! (`queue/tests/loom_*.rs`). There, [`loom_model`] hands out loom's atomics, cells and
+//! locks, so that loom explores every interleaving of the protocol. Everywhere else
+//! (the library as users build it, doctests and `tests/*.rs` included, even when built
+//! with `--cfg loom`) [`std_types`] hands out the `std` types, whose `UnsafeCell` offers
+//! loom's `with_mut` API so that the protocol is written once.
+//!
+//! # Why stand-ins
+//!
+//! Loom explores only the atomics it owns. Two building blocks are third-party crates
+//! whose atomics it cannot see: the lanes ([`Lane`], crossbeam's `SegQueue`) and the id
+//! index ([`IdMap`], a `papaya` map). Inside the models each is replaced by a small
+//! loom-visible stand-in with the same contract (a loom `Mutex` around a `VecDeque` or a
+//! `HashMap`): loom then explores every interleaving of *our* protocol around them,
+//! which is what the models check, while the crates themselves are tested by their
+//! authors. Each contract is written once, on the production type.
+//!
+//! The wake signal is the one choice made on the plain `loom` flag, because its
+//! production crate, `event-listener`, reacts to that flag itself: under `--cfg loom` it
+//! builds only with its own `loom` feature (`Cargo.toml` turns it on), and its `Event`
+//! then panics when touched outside a loom model, which doctests built with the flag
+//! would do. So under `--cfg loom` the signal is [`lock_signal`], a lock and condition
+//! variable from this module (loom's inside the models, std's in the doctests), and
+//! otherwise [`event_signal`].
+
+#[cfg(not(all(test, loom)))]
+mod id_map;
+#[cfg(not(all(test, loom)))]
+mod lane;
+#[cfg(all(test, loom))]
+mod loom_model;
+#[cfg(not(all(test, loom)))]
+mod std_types;
+
+#[cfg(not(all(test, loom)))]
+pub(crate) use self::{id_map::IdMap, lane::Lane, std_types::*};
+
+#[cfg(all(test, loom))]
+pub(crate) use self::loom_model::*;
+
+#[cfg(not(loom))]
+mod event_signal;
+#[cfg(loom)]
+mod lock_signal;
+
+#[cfg(not(loom))]
+pub(crate) use self::event_signal::WakeSignal;
+#[cfg(loom)]
+pub(crate) use self::lock_signal::WakeSignal;
+
+pub(crate) use core::sync::atomic::Ordering;
+
+/// `true` inside the loom models: constants shrink there so that a model's few
+/// operations reach the boundaries (a new chunk, a full table) that production sizes
+/// reach only after thousands.
+pub(crate) const IN_LOOM_MODEL: bool = cfg!(all(test, loom));
