@@ -10,6 +10,8 @@
 //! | `concurrent_yield`    | `ConcurrentQueue` (ours)                                    | `try_dequeue` + `yield_now` |
 //! | `mutex_condvar`       | `parking_lot::Mutex<InMemoryQueue>` + `parking_lot::Condvar` (what a user writes without us) | `Condvar::wait_for(10 ms)` |
 //! | `mutex_yield`         | `parking_lot::Mutex<InMemoryQueue>`                         | `try` + `yield_now` |
+//! | `lean_condvar`        | the twenty-line queue a user writes: `parking_lot::Mutex` around two `VecDeque` lanes of `(id, seq)` and a foldhash `HashMap` id -> seq, lazy cancel, no stats, no clock; + `Condvar` | `Condvar::wait_for(10 ms)` |
+//! | `lean_yield`          | the same twenty-line queue                                  | `try` + `yield_now` |
 //! | `array_queue`         | raw `crossbeam_queue::ArrayQueue<u64>` (capacity 1 024): speed limit, no priority, no cancel | `try` + `yield_now` |
 //! | `segqueue_pair`       | two raw `SegQueue<u64>` lanes (Interactive polled first) + a CAS-reserved bound of 1 024: speed limit, no cancel, no duplicate check | `try` + `yield_now` |
 //!
@@ -66,6 +68,7 @@
 //! benchmark instead of 1 s and 3 s); criterion's `-- --quick` also works.
 
 use std::cell::Cell;
+use std::collections::{HashMap, VecDeque};
 use std::hint::black_box;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -242,6 +245,82 @@ impl BenchQueue for Locked {
 
     fn finish(&self) {
         drop(self.queue.lock());
+        self.ready.notify_all();
+    }
+}
+
+/// The queue a user writes in twenty lines when O(1) cancel and duplicate refusal are
+/// needed: two FIFO lanes of `(id, seq)` and a map from each live id to the sequence
+/// number of its entry. Cancel removes the id from the map; the lane entry stays until
+/// a pop reaches it and finds the id gone or re-admitted under a newer sequence number
+/// (lazy cancel). No stats, no clock, no eviction.
+#[derive(Default)]
+struct LeanState {
+    lanes: [VecDeque<(u64, u64)>; 2],
+    live: HashMap<u64, u64, foldhash::fast::RandomState>,
+    seq: u64,
+}
+
+impl LeanState {
+    fn push(&mut self, id: u64, priority: Priority) -> bool {
+        if self.live.len() >= CAPACITY || self.live.contains_key(&id) {
+            return false;
+        }
+        self.seq += 1;
+        self.live.insert(id, self.seq);
+        self.lanes[priority.index()].push_back((id, self.seq));
+        true
+    }
+
+    fn pop(&mut self) -> Option<u64> {
+        for lane in &mut self.lanes {
+            while let Some((id, seq)) = lane.pop_front() {
+                if self.live.get(&id) == Some(&seq) {
+                    self.live.remove(&id);
+                    return Some(id);
+                }
+            }
+        }
+        None
+    }
+}
+
+struct Lean {
+    state: Mutex<LeanState>,
+    ready: Condvar,
+}
+
+impl BenchQueue for Lean {
+    fn push(&self, id: u64, priority: Priority) -> bool {
+        let admitted = self.state.lock().push(id, priority);
+        if admitted {
+            self.ready.notify_one();
+        }
+        admitted
+    }
+
+    fn pop(&self) -> Option<u64> {
+        self.state.lock().pop()
+    }
+
+    fn pop_blocking(&self, finished: &AtomicBool) -> Option<u64> {
+        let mut state = self.state.lock();
+        if let Some(id) = state.pop() {
+            return Some(id);
+        }
+        if finished.load(Ordering::Acquire) {
+            return None;
+        }
+        let _ = self.ready.wait_for(&mut state, BLOCK_TIMEOUT);
+        state.pop()
+    }
+
+    fn cancel(&self, id: u64) -> bool {
+        self.state.lock().live.remove(&id).is_some()
+    }
+
+    fn finish(&self) {
+        drop(self.state.lock());
         self.ready.notify_all();
     }
 }
@@ -480,6 +559,8 @@ fn contenders() -> Vec<Contender> {
         contender("concurrent_yield", Wait::Yield, ours),
         contender("mutex_condvar", Wait::Block, locked),
         contender("mutex_yield", Wait::Yield, locked),
+        contender("lean_condvar", Wait::Block, lean),
+        contender("lean_yield", Wait::Yield, lean),
         contender("array_queue", Wait::Yield, array),
         contender("segqueue_pair", Wait::Yield, seg_pair),
     ];
@@ -505,6 +586,13 @@ fn locked() -> Locked {
     let queue = InMemoryQueue::with_capacity_policy(CAPACITY, Policy::Reject);
     Locked {
         queue: Mutex::new(queue),
+        ready: Condvar::new(),
+    }
+}
+
+fn lean() -> Lean {
+    Lean {
+        state: Mutex::new(LeanState::default()),
         ready: Condvar::new(),
     }
 }
@@ -579,9 +667,11 @@ fn bench_throughput(c: &mut Criterion) {
 fn paired(rounds: usize) {
     let jobs = jobs();
     let contenders = contenders();
-    let ratios: [(&str, &str); 6] = [
+    let ratios: [(&str, &str); 8] = [
         ("concurrent_blocking", "mutex_condvar"),
         ("concurrent_yield", "mutex_yield"),
+        ("concurrent_blocking", "lean_condvar"),
+        ("concurrent_yield", "lean_yield"),
         ("concurrent_blocking", "mutex_yield"),
         ("concurrent_yield", "segqueue_pair"),
         ("concurrent_yield", "array_queue"),

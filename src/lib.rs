@@ -29,6 +29,10 @@
 //! # Semantics
 //!
 //! Requirement ids in brackets are cited by the tests and by the docs of each method.
+//! Ids of the form `ORCH-nnnn` (ORCH-2007, ORCH-3009, ORCH-3406, ...) name requirements
+//! of the orchestrator this crate is built for (its HTTP API, its event fields and its
+//! metric names); the docs cite them where a type implements one, and say what it is
+//! there.
 //!
 //! * A *job* is an id (`I`, any `Copy + Eq + Hash + Send + Sync` type, `u64` by
 //!   default), a payload (`T`, `()` for id-only use) and a
