@@ -3,14 +3,17 @@
 //! sequences.
 #![cfg(not(loom))]
 
-use std::cell::RefCell;
+mod support;
+
 use std::collections::HashMap;
-use std::rc::Rc;
 
 use orchestrator_core::queue::{
     EnqueueErrorKind, InMemoryQueue, Policy, Priority, TryDequeueError,
 };
 use proptest::prelude::*;
+
+use support::drops::{Drops, JobTag, Payload};
+use support::strategies::{policy, priority};
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -18,10 +21,6 @@ enum Op {
     Dequeue,
     Cancel(u64),
     Close,
-}
-
-fn priority() -> impl Strategy<Value = Priority> {
-    prop_oneof![Just(Priority::Interactive), Just(Priority::Batch)]
 }
 
 /// Ids from a small range so that duplicates and cancels hit live jobs.
@@ -33,10 +32,6 @@ fn op(with_close: bool) -> impl Strategy<Value = Op> {
         2 => (0u64..10).prop_map(Op::Cancel),
         close_weight => Just(Op::Close),
     ]
-}
-
-fn policy() -> impl Strategy<Value = Policy> {
-    prop_oneof![Just(Policy::Reject), Just(Policy::DropLru)]
 }
 
 fn config() -> ProptestConfig {
@@ -129,43 +124,32 @@ impl Oracle {
     }
 }
 
-/// A payload that carries its job id and a unique serial, and logs its drop.
-struct Payload {
-    id: u64,
-    serial: u32,
-    drops: Rc<RefCell<HashMap<u32, u32>>>,
-}
-
-impl Drop for Payload {
-    fn drop(&mut self) {
-        *self.drops.borrow_mut().entry(self.serial).or_insert(0) += 1;
-    }
-}
-
 /// Applies `ops` to the queue and to the oracle and checks every result and the whole
-/// visible state after every step. Returns the number of payloads created.
+/// visible state after every step. Payloads get the serials `0..`, one per enqueue (so
+/// `drops` needs one counter per operation); returns the number of payloads created.
 fn run_against_oracle(
     capacity: usize,
     policy: Policy,
     ops: &[Op],
-    drops: &Rc<RefCell<HashMap<u32, u32>>>,
-) -> Result<u32, TestCaseError> {
-    let mut q: InMemoryQueue<Payload> = InMemoryQueue::with_capacity_policy(capacity, policy);
+    drops: Drops,
+) -> Result<usize, TestCaseError> {
+    let mut q: InMemoryQueue<Payload<JobTag>> =
+        InMemoryQueue::with_capacity_policy(capacity, policy);
     let mut oracle = Oracle::new(capacity, policy);
-    let mut serial = 0u32;
+    let mut created = 0;
     for op in ops {
         match *op {
             Op::Enqueue(id, prio) => {
-                serial += 1;
-                let item = Payload {
-                    id,
-                    serial,
-                    drops: Rc::clone(drops),
-                };
+                let serial = created;
+                created += 1;
+                let item = drops.for_job(serial, id, prio);
                 match (q.enqueue_item(id, prio, item), oracle.enqueue(id, prio)) {
                     (Ok(admitted), OracleEnqueue::Admitted(expected)) => {
                         let got = admitted.evicted.map(|job| {
-                            assert_eq!(job.id, job.item.id, "evicted payload belongs to its id");
+                            assert_eq!(
+                                job.id, job.item.job.id,
+                                "evicted payload belongs to its id"
+                            );
                             (job.id, job.priority)
                         });
                         prop_assert_eq!(got, expected, "evicted job");
@@ -175,7 +159,11 @@ fn run_against_oracle(
                         prop_assert_eq!(*err.id(), id);
                         prop_assert_eq!(err.priority(), prio);
                         let item = err.into_parts().0.item;
-                        prop_assert_eq!((item.id, item.serial), (id, serial), "item handed back");
+                        prop_assert_eq!(
+                            (item.job.id, item.serial),
+                            (id, serial),
+                            "item handed back"
+                        );
                     }
                     (Ok(_), OracleEnqueue::Refused(kind)) => {
                         prop_assert!(false, "queue admitted {id}, oracle refused with {kind:?}")
@@ -192,7 +180,7 @@ fn run_against_oracle(
             Op::Dequeue => match (q.try_dequeue(), oracle.dequeue()) {
                 (Ok(job), Some(expected)) => {
                     prop_assert_eq!((job.id, job.priority), expected);
-                    prop_assert_eq!(job.item.id, job.id);
+                    prop_assert_eq!(job.item.job.id, job.id);
                 }
                 (Err(err), None) => {
                     let expected = if oracle.closed {
@@ -212,7 +200,7 @@ fn run_against_oracle(
             Op::Cancel(id) => {
                 let got = q.cancel(&id);
                 let live = oracle.cancel(id);
-                prop_assert_eq!(got.as_ref().map(|item| item.id), live.then_some(id));
+                prop_assert_eq!(got.as_ref().map(|item| item.job.id), live.then_some(id));
             }
             Op::Close => {
                 q.close();
@@ -233,7 +221,7 @@ fn run_against_oracle(
         }
         prop_assert_eq!(q.is_closed(), oracle.closed);
     }
-    Ok(serial)
+    Ok(created)
 }
 
 proptest! {
@@ -246,8 +234,7 @@ proptest! {
         policy in policy(),
         ops in prop::collection::vec(op(true), 0..80),
     ) {
-        let drops = Rc::new(RefCell::new(HashMap::new()));
-        run_against_oracle(capacity, policy, &ops, &drops)?;
+        run_against_oracle(capacity, policy, &ops, Drops::new(ops.len()))?;
     }
 
     /// [Q1] and [Q2]: `len() <= capacity()` after every operation.
@@ -467,12 +454,11 @@ proptest! {
         policy in policy(),
         ops in prop::collection::vec(op(true), 0..80),
     ) {
-        let drops = Rc::new(RefCell::new(HashMap::new()));
-        let created = run_against_oracle(capacity, policy, &ops, &drops)?;
-        let drops = drops.borrow();
-        prop_assert_eq!(drops.len(), created as usize, "payloads never dropped");
-        for serial in 1..=created {
-            prop_assert_eq!(drops.get(&serial).copied(), Some(1), "payload {} drop count", serial);
+        let drops = Drops::new(ops.len());
+        let created = run_against_oracle(capacity, policy, &ops, drops)?;
+        for serial in 0..ops.len() {
+            let expected = usize::from(serial < created);
+            prop_assert_eq!(drops.count(serial), expected, "payload {} drop count", serial);
         }
     }
 }

@@ -1,13 +1,13 @@
 //! Unit tests of the reference model, one rule at a time ([Q1]–[Q7]).
 #![cfg(not(loom))]
 
-use std::cell::RefCell;
-use std::rc::Rc;
+mod support;
 
 use orchestrator_core::queue::{
     EnqueueErrorKind, InMemoryQueue, Policy, Priority, TryDequeueError,
 };
 
+use support::drops::Drops;
 use Priority::{Batch, Interactive};
 
 fn drain_ids<T>(q: &mut InMemoryQueue<T>) -> Vec<u64> {
@@ -201,54 +201,30 @@ fn q7_close_refuses_then_drains_then_reports_closed() {
     assert_eq!(q.try_dequeue().unwrap_err(), TryDequeueError::Closed);
 }
 
-/// A payload that logs its own drop.
-struct Tracked {
-    serial: u32,
-    log: Rc<RefCell<Vec<u32>>>,
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.log.borrow_mut().push(self.serial);
-    }
-}
-
 #[test]
 fn q7_dropping_the_queue_drops_each_payload_once() {
-    let log = Rc::new(RefCell::new(Vec::new()));
-    let make = |serial| Tracked {
-        serial,
-        log: Rc::clone(&log),
-    };
+    let drops = Drops::new(5);
+    let make = |serial| drops.payload(serial);
     let mut q = InMemoryQueue::with_capacity_policy(3, Policy::DropLru);
-    assert!(q
-        .enqueue_item(1, Batch, make(1))
-        .ok()
-        .unwrap()
-        .evicted
-        .is_none());
+    assert!(q.enqueue_item(1, Batch, make(1)).unwrap().evicted.is_none());
     assert!(q
         .enqueue_item(2, Interactive, make(2))
-        .ok()
         .unwrap()
         .evicted
         .is_none());
-    assert!(q
-        .enqueue_item(3, Batch, make(3))
-        .ok()
-        .unwrap()
-        .evicted
-        .is_none());
+    assert!(q.enqueue_item(3, Batch, make(3)).unwrap().evicted.is_none());
     // Evicts job 1; the caller owns it and drops it here.
-    let evicted = q.enqueue_item(4, Batch, make(4)).ok().unwrap().evicted;
+    let evicted = q.enqueue_item(4, Batch, make(4)).unwrap().evicted;
     assert_eq!(evicted.as_ref().map(|job| job.id), Some(1));
     drop(evicted);
-    assert_eq!(*log.borrow(), vec![1]);
+    assert_eq!(
+        drops.counts(),
+        vec![0, 1, 0, 0, 0],
+        "only the evicted payload 1"
+    );
     drop(q.cancel(&3));
     drop(q);
-    let mut dropped = log.borrow().clone();
-    dropped.sort_unstable();
-    assert_eq!(dropped, vec![1, 2, 3, 4]);
+    drops.assert_each_dropped_once(1..5, "drop with jobs inside");
 }
 
 #[test]

@@ -3,9 +3,11 @@
 //! operation sequences (proptest), and the `metrics` export through a capturing
 //! recorder. Percentile accuracy against known values is unit-tested next to the
 //! histogram (`src/stats/wait_histogram.rs`); the concurrent identity
-//! `enqueued = dequeued + canceled + evicted + depth` is checked by the stress ledger
-//! (`tests/concurrent_stress.rs`).
+//! `enqueued = dequeued + canceled + evicted + depth` is checked at the end of every
+//! stress run (`tests/support/stress/stats.rs`, run by the `stress_*` tests).
 #![cfg(all(not(loom), feature = "stats"))]
+
+mod support;
 
 use orchestrator_core::queue::{
     ConcurrentQueue, EnqueueErrorKind, InMemoryQueue, Policy, Priority, TryDequeueError,
@@ -13,6 +15,7 @@ use orchestrator_core::queue::{
 use orchestrator_core::stats::{PriorityStats, QueueStats, Rejections};
 use proptest::prelude::*;
 
+use support::strategies::priority;
 use Priority::{Batch, Interactive};
 
 /// One queue operation, with the result that matters for counting.
@@ -343,9 +346,8 @@ fn counts_from_many_threads_all_arrive() {
 
 fn op() -> impl Strategy<Value = Op> {
     let id = 0u64..8;
-    let priority = prop_oneof![Just(Interactive), Just(Batch)];
     prop_oneof![
-        6 => (id.clone(), priority).prop_map(|(id, p)| Op::Enqueue(id, p)),
+        6 => (id.clone(), priority()).prop_map(|(id, p)| Op::Enqueue(id, p)),
         3 => Just(Op::Dequeue),
         2 => id.prop_map(Op::Cancel),
         1 => Just(Op::Close),

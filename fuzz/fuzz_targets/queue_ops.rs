@@ -32,7 +32,7 @@ const ID_RANGE: u8 = 16;
 
 #[path = "queue_choices.rs"]
 mod queue_choices;
-use queue_choices::{PolicyChoice, Prio};
+use queue_choices::{Capacity, PolicyChoice, Prio};
 
 #[derive(Arbitrary, Debug)]
 enum Op {
@@ -70,26 +70,6 @@ struct Input {
     capacity: Capacity,
     policy: PolicyChoice,
     ops: Vec<Op>,
-}
-
-/// The queue capacity: one input byte, mostly `0..=8` (`byte % 9`, so 0 and 1 are
-/// common), and `9..=24` for the bytes `0xF0..=0xFF`.
-#[derive(Debug, Clone, Copy)]
-struct Capacity(usize);
-
-impl<'a> Arbitrary<'a> for Capacity {
-    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
-        let byte = u8::arbitrary(u)?;
-        Ok(Capacity(if byte < 0xF0 {
-            usize::from(byte % 9)
-        } else {
-            9 + usize::from(byte & 0x0F)
-        }))
-    }
-
-    fn size_hint(depth: usize) -> (usize, Option<usize>) {
-        u8::size_hint(depth)
-    }
 }
 
 type Item = Box<u32>;

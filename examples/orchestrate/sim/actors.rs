@@ -12,7 +12,7 @@ use std::time::Duration;
 use orchestrator_core::queue::{ConcurrentQueue, DequeueTimeoutError};
 
 use super::drive::Clock;
-use super::fleet::{Placement, SharedFleet};
+use super::fleet::{Placement, SharedSimFleet};
 use super::ledger::{Ledger, Outcome};
 use super::workload::{Attempt, Request, SubmissionId, Workload};
 use super::Millis;
@@ -60,7 +60,7 @@ pub struct Shared<'a> {
     /// The admission queue.
     pub queue: &'a Queue,
     /// The pools.
-    pub fleet: &'a SharedFleet,
+    pub fleet: &'a SharedSimFleet,
     /// The book of every submission.
     pub ledger: &'a Ledger<'a>,
     /// The planned jobs, submissions and cancels.

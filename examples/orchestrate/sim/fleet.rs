@@ -137,9 +137,10 @@ pub struct PoolTally {
     pub infeasible: BTreeMap<&'static str, u64>,
 }
 
-/// The live state of the pools.
+/// The live state of the simulated pools. (Not the library's `placement::Fleet`, a
+/// prepared set of pool snapshots: this one runs jobs and calls `placement::place`.)
 #[derive(Debug)]
-pub struct Fleet {
+pub struct SimFleet {
     pools: Vec<PoolState>,
     tally: Vec<PoolTally>,
 }
@@ -153,7 +154,7 @@ struct PoolState {
     warm_sessions: VecDeque<String>,
 }
 
-impl Fleet {
+impl SimFleet {
     /// The pools of `specs`, every slot free, no session warm.
     pub fn new(specs: &'static [PoolSpec]) -> Self {
         let pools = specs
@@ -338,14 +339,14 @@ pub fn reason_label(reason: &Infeasible) -> &'static str {
 /// The fleet shared by the worker threads: a mutex, and a condition variable signaled
 /// when a slot frees up, for workers that wait for one.
 #[derive(Debug)]
-pub struct SharedFleet {
-    fleet: Mutex<Fleet>,
+pub struct SharedSimFleet {
+    fleet: Mutex<SimFleet>,
     slot_freed: Condvar,
 }
 
-impl SharedFleet {
+impl SharedSimFleet {
     /// Shares `fleet`.
-    pub fn new(fleet: Fleet) -> Self {
+    pub fn new(fleet: SimFleet) -> Self {
         Self {
             fleet: Mutex::new(fleet),
             slot_freed: Condvar::new(),
@@ -353,27 +354,27 @@ impl SharedFleet {
     }
 
     /// Locks the fleet.
-    pub fn lock(&self) -> MutexGuard<'_, Fleet> {
+    pub fn lock(&self) -> MutexGuard<'_, SimFleet> {
         self.fleet
             .lock()
             .expect("a worker panicked holding the fleet")
     }
 
     /// Releases `guard` until a slot frees up (or a spurious wake-up), then relocks.
-    pub fn wait_for_slot<'a>(&self, guard: MutexGuard<'a, Fleet>) -> MutexGuard<'a, Fleet> {
+    pub fn wait_for_slot<'a>(&self, guard: MutexGuard<'a, SimFleet>) -> MutexGuard<'a, SimFleet> {
         self.slot_freed
             .wait(guard)
             .expect("a worker panicked holding the fleet")
     }
 
-    /// [`Fleet::release`], then wakes the workers waiting for a slot.
+    /// [`SimFleet::release`], then wakes the workers waiting for a slot.
     pub fn release(&self, pool: usize, job: &JobSpec) {
         self.lock().release(pool, job);
         self.slot_freed.notify_all();
     }
 
     /// The fleet, once every worker is done with it.
-    pub fn into_inner(self) -> Fleet {
+    pub fn into_inner(self) -> SimFleet {
         self.fleet
             .into_inner()
             .expect("a worker panicked holding the fleet")

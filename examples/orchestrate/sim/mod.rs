@@ -58,7 +58,7 @@ pub mod workload;
 use orchestrator_core::queue::Policy;
 
 use actors::{Actor, Canceller, FrontEnd, Queue, Shared, Worker};
-use fleet::{Fleet, SharedFleet, POOLS};
+use fleet::{SharedSimFleet, SimFleet, POOLS};
 use ledger::{Ledger, Progress};
 use report::Report;
 use rng::Rng;
@@ -121,7 +121,7 @@ pub fn run(config: &Config, progress: &Progress) -> Report {
     let turn_order = seeds.split();
 
     let queue = Queue::with_capacity_policy(config.capacity, config.policy);
-    let fleet = SharedFleet::new(Fleet::new(&POOLS));
+    let fleet = SharedSimFleet::new(SimFleet::new(&POOLS));
     let ledger = Ledger::new(workload.submissions.len(), progress);
     let shared = Shared {
         queue: &queue,
