@@ -7,15 +7,18 @@ use crossbeam_utils::CachePadded;
 
 use super::capacity::{Capacity, Refusal};
 use super::error::refuse;
-use super::id_index::{IdIndex, IndexEntry};
+use super::id_table::{Claim, Claimed, IdTable, JobOrder};
 use super::slot::SlotJob;
-use super::slot_arena::{SlotArena, SlotHandle, MAX_SLOTS};
+use super::slot_arena::{PendingSlot, SlotArena, SlotHandle, MAX_SLOTS};
 use super::{
     Admitted, DequeueTimeoutError, Dequeued, EnqueueError, EnqueueErrorKind, Job, JobId, Policy,
     Priority, QueueClosed, TryDequeueError,
 };
 use crate::stats::recorder::StatsRecorder;
 use crate::sync::{AtomicU64, Lane, Ordering, WakeSignal};
+
+/// The bucket of a job whose id is not claimed yet (replaced before it is published).
+const NO_BUCKET: u32 = u32::MAX;
 
 /// A bounded two-priority job queue shared by producer, canceller and worker threads.
 ///
@@ -50,28 +53,29 @@ use crate::sync::{AtomicU64, Lane, Ordering, WakeSignal};
 /// * **\[C5\] Race-free cancel.** A job is never both returned by `cancel` and handed to a
 ///   worker; once `cancel` returned its payload, no dequeue returns that id.
 /// * **\[C6\] Lock-free hot path.** `enqueue`, `enqueue_item`, `try_dequeue`, `cancel`,
-///   `len` and `is_empty` take no lock of ours and never wait for a job: only
+///   `contains`, `len` and `is_empty` take no lock and never wait for a job: only
 ///   [`dequeue_blocking`](Self::dequeue_blocking), [`dequeue_timeout`](Self::dequeue_timeout),
 ///   [`dequeue_deadline`](Self::dequeue_deadline) and [`dequeue`](Self::dequeue) wait,
-///   and only when there is nothing to take. What the building blocks do underneath,
-///   stated plainly: crossbeam's `SegQueue` (the lanes, and the free list of job slots)
-///   briefly spins while a concurrent push finishes writing the cell a pop reached; the
-///   `papaya` id index is lock-free except
-///   while it migrates its table (which id churn triggers every few table-fulls of
-///   inserts); and waking a *sleeping* worker goes through `event-listener`, which takes
-///   its own short internal lock (with no sleeping worker, the wake-up costs a fence and
-///   a load). An id index sized from the capacity, without migrations, is planned
-///   together with \[C8\].
-/// * **\[C7\] `DropLru` under contention.** A full `DropLru` queue evicts as in \[Q2\]. If
-///   every unit of capacity is held by jobs still in flight (enqueues that have reserved
-///   but not yet published, or dequeues and cancels that have taken a job but not yet
-///   freed its unit), there is no victim to evict and the enqueue fails with
-///   [`QueueFull`](EnqueueErrorKind::QueueFull) rather than wait. The same exception as
-///   in \[C4\] applies to a victim that a worker has picked up and then loses to
-///   `cancel`. An enqueue that evicted a job and then loses a race with a concurrent
-///   enqueue of the *same id* is refused with `DuplicateId` and hands the evicted job
-///   over in [`EnqueueError::evicted`] (take it out with
-///   [`into_parts`](EnqueueError::into_parts)).
+///   and only when there is nothing to take. The id table is ours, sized from the
+///   capacity, with no growth, migration or deferred reclamation; none of its operations
+///   waits for another thread (a reader that stalls only keeps one bucket from being
+///   reused). What the other building blocks do underneath, stated plainly: crossbeam's
+///   `SegQueue` (the lanes, and the free list of job slots) briefly spins while a
+///   concurrent push finishes writing the cell a pop reached; and waking a *sleeping*
+///   worker goes through `event-listener`, which takes its own short internal lock (with
+///   no sleeping worker, the wake-up costs a fence and a load).
+/// * **\[C7\] Same id and `DropLru` under contention.** A full `DropLru` queue evicts as
+///   in \[Q2\], and a refused enqueue never evicts: an enqueue into a full `DropLru`
+///   queue claims its id before it evicts, so a resend of a live id is refused
+///   `DuplicateId` with nothing evicted. While one enqueue of an id is in flight, a
+///   concurrent enqueue of the same id may be refused `DuplicateId`. If every unit of
+///   capacity is held by calls still in flight (enqueues that have reserved but not yet
+///   published, or dequeues and cancels that have taken a job but not yet freed its
+///   unit), there is no victim to evict and the enqueue fails with
+///   [`QueueFull`](EnqueueErrorKind::QueueFull) rather than wait; so it does, too, if
+///   more enqueues into a full `DropLru` queue are in flight at once than the capacity
+///   (the id table has room for twice the capacity). The same exception as in \[C4\]
+///   applies to a victim that a worker has picked up and then loses to `cancel`.
 /// * **\[C8\] Memory** (current limit, measured in the tests): jobs live in slots that are
 ///   reused, never more than the capacity, but a canceled job's 16-byte handle stays in
 ///   its lane until a dequeue or eviction reaches it, so with no consumer the lanes grow
@@ -82,9 +86,9 @@ use crate::sync::{AtomicU64, Lane, Ordering, WakeSignal};
 ///
 /// # Cost
 ///
-/// `enqueue`, `try_dequeue`, `cancel`, `len`: O(1) expected (one id-index operation,
-/// one lane operation, a few atomics). `snapshot_priority` is O(n log n) and `position`
-/// O(n) in the number of live jobs: both walk the id index.
+/// `enqueue`, `try_dequeue`, `cancel`, `contains`, `len`: O(1) expected (one id table
+/// operation, one lane operation, a few atomics). `snapshot_priority` and `position`
+/// walk the id table: O(C) plus, for the snapshot, a sort of the n live jobs.
 ///
 /// # Memory ordering
 ///
@@ -152,7 +156,7 @@ use crate::sync::{AtomicU64, Lane, Ordering, WakeSignal};
 pub struct ConcurrentQueue<T = (), I = u64> {
     capacity: Capacity,
     lanes: [Lane<SlotHandle>; 2],
-    index: IdIndex<I>,
+    table: IdTable<I>,
     /// Where the jobs are: one slot per live job, reused (not allocated per job).
     slots: SlotArena<T, I>,
     /// Per-lane admission counters, for snapshot and position order.
@@ -174,7 +178,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         ConcurrentQueue {
             capacity: Capacity::new(capacity),
             lanes: [Lane::new(), Lane::new()],
-            index: IdIndex::with_capacity(capacity),
+            table: IdTable::with_capacity(capacity),
             slots: SlotArena::with_limit(capacity),
             tickets: [
                 CachePadded::new(AtomicU64::new(0)),
@@ -198,18 +202,18 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// [`Policy::Reject`]; under [`Policy::DropLru`] a full queue evicts its oldest
     /// `Batch` job (else its oldest `Interactive` job) and returns it in
     /// [`Admitted::evicted`] (\[C7\] says when there is none to evict). Every refusal hands
-    /// the item back. Lock-free \[C6\]; wakes one waiting worker.
+    /// the item back, and a refused enqueue never evicts. While another enqueue of the
+    /// same id is in flight, this one may be refused `DuplicateId` (\[C7\]). Lock-free
+    /// \[C6\]; wakes one waiting worker.
     pub fn enqueue_item(
         &self,
         id: I,
         priority: Priority,
         item: T,
     ) -> Result<Admitted<T, I>, EnqueueError<T, I>> {
-        // [Q2] order: duplicate, closed, full. This read refuses a duplicate before
-        // anything is evicted; the claim below makes the refusal exact under races.
-        let index = self.index.pin();
-        let is_live = |entry: &IndexEntry| self.slots.is_live(entry.handle);
-        if index.get(&id).is_some_and(|entry| is_live(&entry)) {
+        // [Q2] order: duplicate, closed, full. A read first, so that a resend of a live
+        // id (the usual duplicate) is refused without touching the capacity.
+        if self.table.holds(&id, |slot| self.slots.state(slot)) {
             return Err(refuse(
                 &self.stats,
                 EnqueueErrorKind::DuplicateId,
@@ -218,86 +222,174 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
                 item,
             ));
         }
-        // Take a unit of capacity before claiming the id: a claimed id then always
-        // becomes a live job, so a concurrent enqueue of the same id that is refused as
-        // a duplicate was refused for a job that really is admitted. The unit also pays
-        // for the slot (see `slot_arena.rs`).
-        let evicted = match self.admit() {
-            Ok(evicted) => evicted,
-            Err(kind) => return Err(refuse(&self.stats, kind, id, priority, item)),
-        };
-        let job = SlotJob {
-            id,
-            priority,
-            enqueued_at: Instant::now(),
-            item,
-        };
-        let pending = match self.slots.insert(job) {
+        match self.capacity.try_reserve() {
+            Ok(()) => self.admit_with_unit(id, priority, item),
+            Err(Refusal::Closed) => Err(refuse(
+                &self.stats,
+                EnqueueErrorKind::Closed,
+                id,
+                priority,
+                item,
+            )),
+            Err(Refusal::Full(seen)) => match self.policy {
+                Policy::Reject => Err(refuse(
+                    &self.stats,
+                    EnqueueErrorKind::QueueFull,
+                    id,
+                    priority,
+                    item,
+                )),
+                Policy::DropLru => self.admit_by_eviction(id, priority, item, seen),
+            },
+        }
+    }
+
+    /// Admits with a unit of capacity held: fills a slot, claims the id with the job
+    /// attached, publishes. A lost claim gives the slot and the unit back; nothing was
+    /// evicted.
+    fn admit_with_unit(
+        &self,
+        id: I,
+        priority: Priority,
+        item: T,
+    ) -> Result<Admitted<T, I>, EnqueueError<T, I>> {
+        let order = self.next_order(priority);
+        let pending = match self
+            .slots
+            .insert(self.slot_job(id, priority, NO_BUCKET, item))
+        {
             Ok(pending) => pending,
             Err(job) => {
                 // Unreachable while every slot holder holds a unit (slot_arena.rs); if
                 // it ever happens, refuse like a full queue instead of panicking.
                 debug_assert!(false, "slot arena exhausted while holding a unit");
-                return Err(self.refuse_after_admit(EnqueueErrorKind::QueueFull, job, evicted));
+                return Err(self.refuse_with_unit(EnqueueErrorKind::QueueFull, job));
             }
         };
-        // Relaxed: the ticket only orders snapshots; uniqueness comes from the RMW.
-        let ticket = self.tickets[priority.index()].fetch_add(1, Ordering::Relaxed);
-        let entry = IndexEntry {
-            handle: pending.handle(),
-            priority,
-            ticket,
-        };
-        if !index.claim(id, entry, is_live) {
-            // A concurrent enqueue of the same id claimed it since the read above; it
-            // holds a unit, so its job will be live. Give our slot and unit back.
-            let job = self.slots.abandon(pending);
-            return Err(self.refuse_after_admit(EnqueueErrorKind::DuplicateId, job, evicted));
+        let slot = pending.handle().index();
+        let state = |slot| self.slots.state(slot);
+        match self.table.claim(id, Some((slot, order)), state) {
+            Claimed::Won(claim) => {
+                self.slots.set_bucket(&pending, claim.bucket());
+                self.publish(pending, priority);
+                Ok(Admitted::queued())
+            }
+            Claimed::Duplicate => {
+                let job = self.slots.abandon(pending);
+                Err(self.refuse_with_unit(EnqueueErrorKind::DuplicateId, job))
+            }
+            Claimed::Full => {
+                let job = self.slots.abandon(pending);
+                Err(self.refuse_with_unit(EnqueueErrorKind::QueueFull, job))
+            }
         }
-        self.stats.enqueued(priority);
-        // A unit of capacity and the id are ours: publish, then make the job reachable.
-        let handle = self.slots.publish(pending);
-        self.lanes[priority.index()].push(handle);
-        self.signal.notify_one();
+    }
+
+    /// Admits into a full `DropLru` queue: claims the id *first*, so that an enqueue
+    /// that is refused as a duplicate has evicted nothing, then evicts the oldest job and
+    /// takes over its unit of capacity.
+    fn admit_by_eviction(
+        &self,
+        id: I,
+        priority: Priority,
+        item: T,
+        mut seen: usize,
+    ) -> Result<Admitted<T, I>, EnqueueError<T, I>> {
+        let claim = match self.table.claim(id, None, |slot| self.slots.state(slot)) {
+            Claimed::Won(claim) => claim,
+            Claimed::Duplicate => {
+                return Err(refuse(
+                    &self.stats,
+                    EnqueueErrorKind::DuplicateId,
+                    id,
+                    priority,
+                    item,
+                ))
+            }
+            // More enqueues in flight than the table has room for beyond the live jobs.
+            Claimed::Full => {
+                return Err(refuse(
+                    &self.stats,
+                    EnqueueErrorKind::QueueFull,
+                    id,
+                    priority,
+                    item,
+                ))
+            }
+        };
+        let evicted = loop {
+            if let Some(victim) = self.evict_oldest() {
+                // The victim's unit passes to the newcomer: the word is untouched.
+                break Some(victim);
+            }
+            // No victim: every unit is held by a call in flight [C7]. Look at the
+            // capacity again only if the word moved meanwhile (another thread made
+            // progress); it may have a unit free now.
+            let refusal = match self.capacity.try_reserve() {
+                Ok(()) => break None,
+                Err(Refusal::Full(now)) if now != seen => {
+                    seen = now;
+                    continue;
+                }
+                Err(Refusal::Full(_)) => EnqueueErrorKind::QueueFull,
+                Err(Refusal::Closed) => EnqueueErrorKind::Closed,
+            };
+            self.table.vacate(claim, &id);
+            return Err(refuse(&self.stats, refusal, id, priority, item));
+        };
+        let order = self.next_order(priority);
+        let job = self.slot_job(id, priority, claim.bucket(), item);
+        let pending = match self.slots.insert(job) {
+            Ok(pending) => pending,
+            Err(job) => {
+                debug_assert!(false, "slot arena exhausted while holding a unit");
+                self.table.vacate(claim, &id);
+                return Err(self
+                    .refuse_with_unit(EnqueueErrorKind::QueueFull, job)
+                    .with_evicted(evicted));
+            }
+        };
+        self.table.attach(&claim, pending.handle().index(), order);
+        self.publish(pending, priority);
         Ok(Admitted { evicted })
     }
 
-    /// Refuses an enqueue that already holds a unit of capacity (and, under `DropLru`,
-    /// may have evicted a job for it): frees the unit and hands both jobs back.
-    fn refuse_after_admit(
-        &self,
-        kind: EnqueueErrorKind,
-        job: SlotJob<T, I>,
-        evicted: Option<Job<T, I>>,
-    ) -> EnqueueError<T, I> {
-        if self.capacity.free_unit() {
-            self.signal.notify_all();
+    fn slot_job(&self, id: I, priority: Priority, bucket: u32, item: T) -> SlotJob<T, I> {
+        SlotJob {
+            id,
+            priority,
+            enqueued_at: Instant::now(),
+            bucket,
+            item,
         }
-        refuse(&self.stats, kind, job.id, job.priority, job.item).with_evicted(evicted)
     }
 
-    /// Reserves a unit of capacity, or under `DropLru` takes over the unit of an evicted
-    /// job.
-    fn admit(&self) -> Result<Option<Job<T, I>>, EnqueueErrorKind> {
-        loop {
-            match self.capacity.try_reserve() {
-                Ok(()) => return Ok(None),
-                Err(Refusal::Closed) => return Err(EnqueueErrorKind::Closed),
-                Err(Refusal::Full(seen)) => {
-                    if self.policy == Policy::Reject {
-                        return Err(EnqueueErrorKind::QueueFull);
-                    }
-                    if let Some(victim) = self.evict_oldest() {
-                        // The victim's unit passes to the newcomer: the word is untouched.
-                        return Ok(Some(victim));
-                    }
-                    // No victim: every unit is held by a job in flight [C7]. Try again only
-                    // if the word moved meanwhile (another thread made progress).
-                    if self.capacity.word() == seen {
-                        return Err(EnqueueErrorKind::QueueFull);
-                    }
-                }
-            }
+    /// The job's place in its lane's admission order, for snapshots.
+    fn next_order(&self, priority: Priority) -> JobOrder {
+        // Relaxed: the ticket only orders snapshots; uniqueness comes from the RMW.
+        let ticket = self.tickets[priority.index()].fetch_add(1, Ordering::Relaxed);
+        JobOrder { priority, ticket }
+    }
+
+    /// Makes an admitted job live and reachable, and wakes a worker.
+    fn publish(&self, pending: PendingSlot, priority: Priority) {
+        self.stats.enqueued(priority);
+        let handle = self.slots.publish(pending);
+        self.lanes[priority.index()].push(handle);
+        self.signal.notify_one();
+    }
+
+    /// Refuses an enqueue that holds a unit of capacity: frees the unit and hands the
+    /// job back.
+    fn refuse_with_unit(&self, kind: EnqueueErrorKind, job: SlotJob<T, I>) -> EnqueueError<T, I> {
+        self.free_unit();
+        refuse(&self.stats, kind, job.id, job.priority, job.item)
+    }
+
+    /// Gives a unit of capacity back; wakes every waiter when that drains a closed queue.
+    fn free_unit(&self) {
+        if self.capacity.free_unit() {
+            self.signal.notify_all();
         }
     }
 
@@ -317,20 +409,26 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         None
     }
 
-    /// Takes the front live job of `priority`'s lane and releases its id, dropping the
-    /// handles of jobs already gone that it meets first. The capacity unit stays with the
-    /// caller.
+    /// Takes the front live job of `priority`'s lane, dropping the handles of jobs
+    /// already gone that it meets first. The capacity unit stays with the caller.
     fn take_front(&self, priority: Priority) -> Option<SlotJob<T, I>> {
         while let Some(handle) = self.lanes[priority.index()].pop() {
-            if let Some(job) = self.slots.take(handle) {
-                self.index
-                    .pin()
-                    .release(job.id, |entry| entry.handle == handle);
+            if let Some(job) = self.take(handle) {
                 return Some(job);
             }
             // The handle of a canceled or evicted job: look at the next one.
         }
         None
+    }
+
+    /// Takes the job `handle` names if this call wins it: vacates its id table entry,
+    /// then gives its slot back (in that order: id_table.rs). The unit stays with the
+    /// caller.
+    fn take(&self, handle: SlotHandle) -> Option<SlotJob<T, I>> {
+        let job = self.slots.take(handle)?;
+        self.table.vacate(Claim::from_bucket(job.bucket), &job.id);
+        self.slots.recycle(handle);
+        Some(job)
     }
 
     /// Takes the front `Interactive` job, else the front `Batch` job, without blocking
@@ -341,9 +439,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     pub fn try_dequeue(&self) -> Result<Dequeued<T, I>, TryDequeueError> {
         for priority in Priority::ALL {
             if let Some(job) = self.take_front(priority) {
-                if self.capacity.free_unit() {
-                    self.signal.notify_all();
-                }
+                self.free_unit();
                 let waited = job.enqueued_at.elapsed();
                 self.stats.dequeued(priority, waited);
                 return Ok(Dequeued {
@@ -471,50 +567,64 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     }
 
     /// Removes the live job `id` and returns its payload; `None` if `id` is not live
-    /// \[Q4\], \[C5\]. O(1) expected: the id index finds the slot; the dead handle is dropped
-    /// when it reaches the front of its lane.
+    /// \[Q4\], \[C5\]. O(1) expected: the id table finds the slot; the dead handle is dropped
+    /// when it reaches the front of its lane. A job whose enqueue has not returned yet
+    /// may not be live yet: `None`.
     pub fn cancel(&self, id: &I) -> Option<T> {
-        let index = self.index.pin();
-        let entry = index.get(id)?;
-        let job = self.slots.take(entry.handle)?;
-        index.release(*id, |current| current.handle == entry.handle);
-        self.stats.canceled(job.priority);
-        if self.capacity.free_unit() {
-            self.signal.notify_all();
+        loop {
+            let found = self.table.find(id, |slot| self.slots.state(slot))?;
+            if !found.state.is_queued() {
+                // Its enqueue is still in flight: not admitted yet.
+                return None;
+            }
+            let handle = SlotHandle::new(found.slot, found.state.generation());
+            if let Some(job) = self.take(handle) {
+                self.stats.canceled(job.priority);
+                self.free_unit();
+                return Some(job.item);
+            }
+            // Taken by another thread since it was found: a new job of this id may be
+            // live by now, so look again.
         }
-        Some(job.item)
     }
 
-    /// The live ids of one lane, front to back \[Q5\]. O(n log n) in the live jobs.
+    /// The live ids of one lane, front to back \[Q5\]. O(C + n log n): a pass over the
+    /// id table, then a sort of the n live jobs.
     pub fn snapshot_priority(&self, priority: Priority) -> Vec<I> {
         let mut live = Vec::new();
-        self.index.for_each(|id, entry| {
-            if entry.priority == priority && self.slots.is_queued(entry.handle) {
-                live.push((entry.ticket, *id));
-            }
-        });
+        self.table.for_each(
+            |slot| self.slots.state(slot),
+            |id, found| {
+                if found.order.priority == priority && found.state.is_queued() {
+                    live.push((found.order.ticket, id));
+                }
+            },
+        );
         live.sort_unstable_by_key(|&(ticket, _)| ticket);
         live.into_iter().map(|(_, id)| id).collect()
     }
 
     /// How many live jobs would be dequeued before `id`, or `None` if `id` is not live
-    /// \[Q6\]. O(n) in the live jobs.
+    /// \[Q6\]. O(C): a pass over the id table.
     pub fn position(&self, id: &I) -> Option<usize> {
-        let target = self.index.pin().get(id)?;
-        if !self.slots.is_queued(target.handle) {
+        let target = self.table.find(id, |slot| self.slots.state(slot))?;
+        if !target.state.is_queued() {
             return None;
         }
         let mut ahead = 0;
-        self.index.for_each(|_, entry| {
-            if entry.handle == target.handle || !self.slots.is_queued(entry.handle) {
-                return;
-            }
-            let before = match (entry.priority, target.priority) {
-                (Priority::Interactive, Priority::Batch) => true,
-                (mine, theirs) => mine == theirs && entry.ticket < target.ticket,
-            };
-            ahead += usize::from(before);
-        });
+        self.table.for_each(
+            |slot| self.slots.state(slot),
+            |_, entry| {
+                if entry.bucket == target.bucket || !entry.state.is_queued() {
+                    return;
+                }
+                let before = match (entry.order.priority, target.order.priority) {
+                    (Priority::Interactive, Priority::Batch) => true,
+                    (mine, theirs) => mine == theirs && entry.order.ticket < target.order.ticket,
+                };
+                ahead += usize::from(before);
+            },
+        );
         Some(ahead)
     }
 
@@ -522,10 +632,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// [`DuplicateId`](EnqueueErrorKind::DuplicateId) now. That is a live job, or one
     /// whose enqueue is in flight (claimed the id, not yet returned). O(1) expected.
     pub fn contains(&self, id: &I) -> bool {
-        self.index
-            .pin()
-            .get(id)
-            .is_some_and(|entry| self.slots.is_live(entry.handle))
+        self.table.holds(id, |slot| self.slots.state(slot))
     }
 
     /// The number of live jobs, counting admissions in flight; never more than

@@ -9,10 +9,11 @@
 //! Where each part of the concurrent queue lives: `concurrent.rs` (the operations),
 //! `slot.rs` (the per-job state machine that decides who owns a payload),
 //! `slot_arena.rs` (where the slots live: reused by generation, not allocated per job),
-//! `capacity.rs` (the live-job bound and the closed flag) and `id_index.rs` (id -> job
-//! handle, for duplicates, cancel, snapshots). The lanes (the FIFO of one priority's job
-//! handles), the id map under the index and the wake signal that workers sleep on are
-//! concurrency building blocks with loom stand-ins, in the crate's `sync` module. The
+//! `capacity.rs` (the live-job bound and the closed flag) and `id_table.rs` (which ids
+//! hold a job and where it is: duplicates, cancel, snapshots; sized from the capacity).
+//! The lanes (the FIFO of one priority's job handles) and the wake signal that workers
+//! sleep on are concurrency building blocks with loom stand-ins, in the crate's `sync`
+//! module. The
 //! loom models of the protocol are in `queue/tests/`.
 //!
 //! The values that move in and out of both queues live here too: [`Priority`],
@@ -23,7 +24,7 @@
 mod capacity;
 mod concurrent;
 mod error;
-mod id_index;
+mod id_table;
 mod job;
 mod reference;
 pub(crate) mod slot;

@@ -21,13 +21,14 @@
 //! `Pending`; out of `Queued` it moves exactly once, by the thread whose
 //! `compare_exchange` succeeds, and that thread alone reads the job out \[C2\], \[C5\].
 //! Nobody else ever reads the job's fields, not even the id: readers that need the id,
-//! priority or admission order of a job get them from the id index, which stores them
-//! next to the handle. A slot dropped while `Pending` or `Queued` (the queue itself was
+//! priority or admission order of a job get them from the id table, which stores them
+//! in the job's entry, and read only the slot's word ([`SlotState`]). A slot dropped while `Pending` or `Queued` (the queue itself was
 //! dropped) drops its job.
 
 use core::mem::MaybeUninit;
 use std::time::Instant;
 
+use crate::queue::id_table::JobState;
 use crate::queue::Priority;
 use crate::sync::{read_exclusive_u64, AtomicU64, Ordering, UnsafeCell};
 
@@ -51,7 +52,38 @@ pub(crate) struct SlotJob<T, I> {
     pub(crate) id: I,
     pub(crate) priority: Priority,
     pub(crate) enqueued_at: Instant,
+    /// The id table bucket that holds the job's id; the winner of its `take` vacates it.
+    pub(crate) bucket: u32,
     pub(crate) item: T,
+}
+
+/// A slot's state word as one read saw it: which job, and where that job is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SlotState {
+    word: u64,
+}
+
+impl SlotState {
+    /// The job the word is about.
+    pub(crate) fn generation(self) -> u64 {
+        self.word >> STATE_BITS
+    }
+
+    /// The job holds its id: `Pending` or `Queued`.
+    pub(crate) fn is_live(self) -> bool {
+        matches!(self.word & STATE_MASK, PENDING | QUEUED)
+    }
+
+    /// The job is admitted and not taken: `Queued`.
+    pub(crate) fn is_queued(self) -> bool {
+        self.word & STATE_MASK == QUEUED
+    }
+}
+
+impl JobState for SlotState {
+    fn is_live(self) -> bool {
+        SlotState::is_live(self)
+    }
 }
 
 /// One reusable slot: the state word and the job.
@@ -95,35 +127,45 @@ impl<T, I> Slot<T, I> {
         self.job.with_mut(|cell| unsafe {
             (*cell).write(job);
         });
-        // Relaxed: no other thread acts on a `Pending` slot. Readers learn of the new
-        // generation only through a handle published by the id index or a lane, whose
-        // own synchronization orders this store before their loads.
+        // Release: no other thread acts on a `Pending` slot, but id table readers check
+        // a slot's word between two reads of a table entry; a refill they see must
+        // imply that the previous job's entry is gone, and the entry was vacated before
+        // the free-list push that handed this slot to this thread (id_table.rs).
         self.word
-            .store(word(generation, PENDING), Ordering::Relaxed);
+            .store(word(generation, PENDING), Ordering::Release);
         generation
+    }
+
+    /// The state word, for readers that are not the job's owner: they learn whether the
+    /// job is live and which generation it is, never the job itself.
+    pub(crate) fn state(&self) -> SlotState {
+        // Acquire: see `fill` (the id table's validation) and `publish`.
+        SlotState {
+            word: self.word.load(Ordering::Acquire),
+        }
+    }
+
+    /// Records the id table bucket of the job in a `Pending` slot.
+    ///
+    /// # Safety
+    ///
+    /// Only the thread that filled the slot with job `generation` may call this, before
+    /// `publish` or `abandon`.
+    pub(crate) unsafe fn set_bucket(&self, bucket: u32) {
+        // SAFETY: the slot is `Pending` and only its filler, this thread, touches its
+        // job (the caller's contract), so the job is initialized and nobody reads it.
+        self.job.with_mut(|cell| unsafe {
+            (*cell).assume_init_mut().bucket = bucket;
+        });
     }
 
     /// `Pending(g) -> Queued(g)`: the job is admitted and may now be taken. Called once,
     /// by the enqueuer that filled the slot, before it pushes the handle into its lane.
     pub(crate) fn publish(&self, generation: u64) {
         // Release: a taker whose CAS reads `Queued(g)` also sees the job written in
-        // `fill` (it may have found the handle through the id index while still Pending).
+        // `fill` (a canceller may have found the slot through the id table, whose own
+        // ordering already covers it; the lane's push covers dequeues).
         self.word.store(word(generation, QUEUED), Ordering::Release);
-    }
-
-    /// `true` while job `generation` is live in the queue (admitted and not taken).
-    pub(crate) fn is_queued(&self, generation: u64) -> bool {
-        // Acquire: pairs with `publish`; callers read nothing of the job after it, so
-        // this is about freshness, and it costs nothing on x86.
-        self.word.load(Ordering::Acquire) == word(generation, QUEUED)
-    }
-
-    /// `true` while job `generation` still holds its id: `Pending` or `Queued`. Once
-    /// false, the id may be reused and its index entry replaced.
-    pub(crate) fn is_live(&self, generation: u64) -> bool {
-        // Acquire: as in `is_queued`.
-        let current = self.word.load(Ordering::Acquire);
-        current == word(generation, PENDING) || current == word(generation, QUEUED)
     }
 
     /// `Queued(g) -> Free(g)`: moves job `generation` out if and only if this call wins

@@ -2,7 +2,7 @@
 //!
 //! A job's slot is not a heap allocation of its own: the enqueue takes a free [`Slot`]
 //! from the arena, and whoever takes the job out (dequeue, cancel or eviction) gives the
-//! slot back. Lanes and the id index refer to a job by [`SlotHandle`] (slot index plus
+//! slot back. Lanes refer to a job by [`SlotHandle`] (slot index plus
 //! generation), and a handle whose generation has moved on reads as a dead job (see
 //! `slot.rs`), so a lane may keep a canceled job's handle after the slot was reused.
 //!
@@ -26,7 +26,7 @@ use core::ptr;
 
 use crossbeam_utils::CachePadded;
 
-use crate::queue::slot::{Slot, SlotJob};
+use crate::queue::slot::{Slot, SlotJob, SlotState};
 use crate::sync::{
     read_exclusive_ptr, spin_hint, AtomicPtr, AtomicUsize, Lane, Ordering, IN_LOOM_MODEL,
 };
@@ -61,6 +61,18 @@ impl PendingSlot {
     /// The handle the job will have once published.
     pub(crate) fn handle(&self) -> SlotHandle {
         self.handle
+    }
+}
+
+impl SlotHandle {
+    /// The job that slot `index` holds as generation `generation`.
+    pub(crate) fn new(index: u32, generation: u64) -> Self {
+        SlotHandle { index, generation }
+    }
+
+    /// The slot's index.
+    pub(crate) fn index(self) -> u32 {
+        self.index
     }
 }
 
@@ -121,22 +133,30 @@ impl<T, I> SlotArena<T, I> {
         job
     }
 
-    /// Moves the job out if it is still queued under this handle and this call wins it,
-    /// and frees its slot; `None` if the job is gone (taken, or not yet published).
+    /// Moves the job out if it is still queued under this handle and this call wins it;
+    /// `None` if the job is gone (taken, or not yet published). The winner owns the slot
+    /// until it gives it back with [`recycle`](Self::recycle), after vacating the job's
+    /// id table entry (id_table.rs relies on that order).
     pub(crate) fn take(&self, handle: SlotHandle) -> Option<SlotJob<T, I>> {
-        let job = self.slot(handle.index).take(handle.generation)?;
+        self.slot(handle.index).take(handle.generation)
+    }
+
+    /// Gives back the slot of a job this thread took.
+    pub(crate) fn recycle(&self, handle: SlotHandle) {
         self.free(handle.index);
-        Some(job)
     }
 
-    /// `true` while the job is live and queued.
-    pub(crate) fn is_queued(&self, handle: SlotHandle) -> bool {
-        self.slot(handle.index).is_queued(handle.generation)
+    /// The state word of slot `index` (which job it holds, and whether it is live), for
+    /// readers that are not the job's owner.
+    pub(crate) fn state(&self, index: u32) -> SlotState {
+        self.slot(index).state()
     }
 
-    /// `true` while the job holds its id (pending or queued).
-    pub(crate) fn is_live(&self, handle: SlotHandle) -> bool {
-        self.slot(handle.index).is_live(handle.generation)
+    /// Records the id table bucket of a pending job (before it is published).
+    pub(crate) fn set_bucket(&self, pending: &PendingSlot, bucket: u32) {
+        // SAFETY: `pending` is the only `PendingSlot` of this job and is held by this
+        // thread, the filler, and the job is not yet published or abandoned.
+        unsafe { self.slot(pending.handle.index).set_bucket(bucket) }
     }
 
     /// A free slot's index: from the free list, else newly created, else (every slot
@@ -264,6 +284,7 @@ mod tests {
             id,
             priority: Priority::Batch,
             enqueued_at: Instant::now(),
+            bucket: 0,
             item: format!("job {id}"),
         }
     }
@@ -286,16 +307,18 @@ mod tests {
     fn a_stale_handle_sees_a_dead_job_after_reuse() {
         let arena = SlotArena::with_limit(1);
         let first = arena.publish(arena.insert(job(1)).ok().unwrap());
-        assert!(arena.is_queued(first));
+        assert!(arena.state(first.index).is_queued());
         assert_eq!(arena.take(first).map(|job| job.item), Some("job 1".into()));
-        assert!(!arena.is_live(first));
+        assert!(!arena.state(first.index).is_live());
+        arena.recycle(first);
         let second = arena.publish(arena.insert(job(2)).ok().unwrap());
         assert_ne!(first, second, "the reused slot has a new generation");
         assert!(
             arena.take(first).is_none(),
             "the stale handle takes nothing"
         );
-        assert!(arena.is_queued(second));
+        assert!(arena.state(second.index).is_queued());
+        assert_eq!(arena.state(second.index).generation(), second.generation);
         assert_eq!(arena.take(second).map(|job| job.id), Some(2));
     }
 
@@ -309,6 +332,7 @@ mod tests {
         let mut handles: Vec<_> = pending.into_iter().map(|p| arena.publish(p)).collect();
         let freed = handles.remove(1);
         assert!(arena.take(freed).is_some());
+        arena.recycle(freed);
         let reused = arena.insert(job(4)).ok().unwrap();
         assert_eq!(reused.handle().index, freed.index);
         assert_eq!(arena.abandon(reused).item, "job 4");
@@ -325,6 +349,7 @@ mod tests {
                     id,
                     priority: Priority::Interactive,
                     enqueued_at: Instant::now(),
+                    bucket: 0,
                     item: std::sync::Arc::clone(&payload),
                 })
                 .ok()
@@ -332,6 +357,7 @@ mod tests {
             let handle = arena.publish(pending);
             if id % 3 == 0 {
                 drop(arena.take(handle));
+                arena.recycle(handle);
             }
         }
         assert_eq!(std::sync::Arc::strong_count(&payload), 1 + 70 - 24);

@@ -1,15 +1,14 @@
 //! The loom side of the switch, used only inside the loom models: loom's atomics, cells
-//! and locks, and the loom-visible stand-ins for the lanes and the id map. Each stand-in
-//! keeps the contract written on its production type (`lane.rs`, `id_map.rs`) with a
-//! loom `Mutex`, so loom explores every interleaving of the protocol around it.
+//! and locks, and the loom-visible stand-in for the lanes, which keeps the contract
+//! written on the production type (`lane.rs`) with a loom `Mutex`, so loom explores every
+//! interleaving of the protocol around it.
 
-use core::hash::Hash;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 pub(crate) use loom::{
     cell::UnsafeCell,
     sync::{
-        atomic::{AtomicPtr, AtomicU64, AtomicUsize},
+        atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize},
         Arc, Condvar, Mutex, MutexGuard,
     },
 };
@@ -59,57 +58,5 @@ impl<T> Lane<T> {
 
     pub(crate) fn pop(&self) -> Option<T> {
         self.values.lock().unwrap().pop_front()
-    }
-}
-
-/// The id map's stand-in: a locked `HashMap`.
-pub(crate) struct IdMap<K, V> {
-    map: Mutex<HashMap<K, V>>,
-}
-
-impl<K: Copy + Eq + Hash, V: Copy> IdMap<K, V> {
-    pub(crate) fn with_capacity(_capacity: usize) -> Self {
-        IdMap {
-            map: Mutex::new(HashMap::new()),
-        }
-    }
-
-    pub(crate) fn pin(&self) -> PinnedMap<'_, K, V> {
-        PinnedMap { map: self }
-    }
-
-    pub(crate) fn for_each(&self, mut f: impl FnMut(&K, &V)) {
-        for (key, value) in self.map.lock().unwrap().iter() {
-            f(key, value);
-        }
-    }
-}
-
-/// The stand-in's view for one operation: each call takes the lock on its own.
-pub(crate) struct PinnedMap<'a, K, V> {
-    map: &'a IdMap<K, V>,
-}
-
-impl<K: Copy + Eq + Hash, V: Copy> PinnedMap<'_, K, V> {
-    pub(crate) fn claim(&self, key: K, value: V, is_live: impl Fn(&V) -> bool) -> bool {
-        let mut map = self.map.map.lock().unwrap();
-        match map.get(&key) {
-            Some(current) if is_live(current) => false,
-            _ => {
-                map.insert(key, value);
-                true
-            }
-        }
-    }
-
-    pub(crate) fn release(&self, key: K, is_mine: impl Fn(&V) -> bool) {
-        let mut map = self.map.map.lock().unwrap();
-        if map.get(&key).is_some_and(is_mine) {
-            map.remove(&key);
-        }
-    }
-
-    pub(crate) fn get(&self, key: &K) -> Option<V> {
-        self.map.map.lock().unwrap().get(key).copied()
     }
 }

@@ -13,13 +13,14 @@
 //!
 //! # Why stand-ins
 //!
-//! Loom explores only the atomics it owns. Two building blocks are third-party crates
-//! whose atomics it cannot see: the lanes ([`Lane`], crossbeam's `SegQueue`) and the id
-//! index ([`IdMap`], a `papaya` map). Inside the models each is replaced by a small
-//! loom-visible stand-in with the same contract (a loom `Mutex` around a `VecDeque` or a
-//! `HashMap`): loom then explores every interleaving of *our* protocol around them,
-//! which is what the models check, while the crates themselves are tested by their
-//! authors. Each contract is written once, on the production type.
+//! Loom explores only the atomics it owns. One building block is a third-party crate
+//! whose atomics it cannot see: the lanes ([`Lane`], crossbeam's `SegQueue`). Inside the
+//! models it is replaced by a small loom-visible stand-in with the same contract (a loom
+//! `Mutex` around a `VecDeque`): loom then explores every interleaving of *our* protocol
+//! around it, which is what the models check, while the crate itself is tested by its
+//! authors. The contract is written once, on the production type. Everything else of
+//! the protocol (the slots, the capacity word, the id table) is built on this module's
+//! atomics and cells, so the models check it as it runs.
 //!
 //! The wake signal is the one choice made on the plain `loom` flag, because its
 //! production crate, `event-listener`, reacts to that flag itself: under `--cfg loom` it
@@ -30,8 +31,6 @@
 //! otherwise [`event_signal`].
 
 #[cfg(not(all(test, loom)))]
-mod id_map;
-#[cfg(not(all(test, loom)))]
 mod lane;
 #[cfg(all(test, loom))]
 mod loom_model;
@@ -39,7 +38,7 @@ mod loom_model;
 mod std_types;
 
 #[cfg(not(all(test, loom)))]
-pub(crate) use self::{id_map::IdMap, lane::Lane, std_types::*};
+pub(crate) use self::{lane::Lane, std_types::*};
 
 #[cfg(all(test, loom))]
 pub(crate) use self::loom_model::*;

@@ -1,7 +1,7 @@
 //! The `std` side of the switch: `std`'s atomics and locks, and a `std` cell with
 //! loom's closure-based API.
 
-pub(crate) use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize};
+pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize};
 // Used only by the wake signal's lock-based form, which runs on them under `--cfg loom`
 // outside the models (see the module docs of `sync`).
 #[allow(unused_imports)]
@@ -46,6 +46,12 @@ impl<T> UnsafeCell<T> {
     #[inline]
     pub(crate) const fn new(value: T) -> Self {
         UnsafeCell(core::cell::UnsafeCell::new(value))
+    }
+
+    /// Runs `f` with a shared raw pointer to the value.
+    #[inline]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
     }
 
     /// Runs `f` with an exclusive raw pointer to the value.

@@ -105,12 +105,14 @@ fn the_free_list_and_chunk_installs_give_each_slot_one_owner() {
                         let handle = arena.publish(arena.insert(job(round)).ok().unwrap());
                         let taken = arena.take(handle).map(|job| (job.id, job.item));
                         assert_eq!(taken, Some((round, round * 100)));
+                        arena.recycle(handle);
                     }
                 })
             })
             .collect();
         assert_eq!(arena.take(first).map(|job| job.item), Some(0));
         assert!(arena.take(first).is_none(), "a handle wins once");
+        arena.recycle(first);
         for thread in threads {
             thread.join().unwrap();
         }
@@ -122,6 +124,7 @@ fn job(id: u64) -> SlotJob<u64, u64> {
         id,
         priority: Priority::Batch,
         enqueued_at: std::time::Instant::now(),
+        bucket: 0,
         item: id * 100,
     }
 }

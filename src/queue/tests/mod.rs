@@ -14,6 +14,7 @@ mod loom_capacity_race;
 mod loom_duplicate_race;
 mod loom_eviction_race;
 mod loom_fifo;
+mod loom_id_table;
 mod loom_priority;
 mod loom_slot_reuse;
 mod loom_wakeup;
@@ -61,7 +62,7 @@ impl Drop for Tracked {
     }
 }
 
-/// Jobs whose slots are live (`Queued`) right now, read from the id index: the
+/// Jobs whose slots are live (`Queued`) right now, read from the id table: the
 /// instantaneous count [C1] bounds, independent of the capacity counter.
 pub(crate) fn live_jobs<T: Send>(q: &crate::queue::ConcurrentQueue<T, u64>) -> usize {
     crate::queue::Priority::ALL

@@ -1,0 +1,199 @@
+//! The id table's races, through the queue that uses it: two claims of one id on a full
+//! `DropLru` queue ([C7]: a refused enqueue never evicts), a claim racing the release of
+//! the same id, a lookup racing the reuse of its job's slot for another id, and a
+//! release in the middle of a probe chain racing a claim of the same id along it.
+
+use super::{drop_counter, drops, live_jobs, model, Tracked};
+use crate::queue::id_table::IdTable;
+use crate::queue::{ConcurrentQueue, EnqueueErrorKind, Policy, Priority};
+use crate::sync::Arc;
+use loom::thread;
+
+/// An enqueue's outcome: `Ok(evicted id)` or `Err((kind, evicted id))`.
+type Outcome = Result<Option<u64>, (EnqueueErrorKind, Option<u64>)>;
+
+fn enqueue(
+    q: &ConcurrentQueue<Tracked>,
+    id: u64,
+    priority: Priority,
+    counter: &Counter,
+) -> Outcome {
+    match q.enqueue_item(id, priority, Tracked::new(id, counter)) {
+        Ok(admitted) => Ok(admitted.evicted.map(|job| job.item.id)),
+        Err(err) => {
+            let kind = err.kind();
+            let (_, evicted) = err.into_parts();
+            Err((kind, evicted.map(|job| job.item.id)))
+        }
+    }
+}
+
+type Counter = std::sync::Arc<std::sync::atomic::AtomicUsize>;
+
+#[test]
+fn same_id_resends_on_a_full_drop_lru_queue_evict_one_job_for_one_admission() {
+    model(|| {
+        let counter = drop_counter();
+        let q = Arc::new(ConcurrentQueue::<Tracked>::with_capacity_policy(
+            2,
+            Policy::DropLru,
+        ));
+        assert_eq!(enqueue(&q, 4, Priority::Interactive, &counter), Ok(None));
+        assert_eq!(enqueue(&q, 2, Priority::Interactive, &counter), Ok(None));
+        let q1 = Arc::clone(&q);
+        let counter1 = counter.clone();
+        let other = thread::spawn(move || enqueue(&q1, 1, Priority::Batch, &counter1));
+        let mine = enqueue(&q, 1, Priority::Batch, &counter);
+        let outcomes = [mine, other.join().unwrap()];
+
+        let admitted: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+        assert_eq!(
+            admitted.len(),
+            1,
+            "exactly one resend is admitted: {outcomes:?}"
+        );
+        let victim = admitted[0].expect("a full queue evicts for the admitted one");
+        assert!(victim == 4 || victim == 2, "{outcomes:?}");
+        for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+            // [C7] a refused enqueue never evicts: no innocent job pays for it.
+            assert_eq!(
+                *refused,
+                (EnqueueErrorKind::DuplicateId, None),
+                "{outcomes:?}"
+            );
+        }
+        let survivor = if victim == 4 { 2 } else { 4 };
+        assert_eq!(q.snapshot_priority(Priority::Interactive), vec![survivor]);
+        assert_eq!(q.snapshot_priority(Priority::Batch), vec![1]);
+        assert_eq!(q.len(), 2);
+        drop(q);
+        assert_eq!(drops(&counter), 4, "[C2] every payload dropped once");
+    });
+}
+
+#[test]
+fn a_claim_racing_the_release_of_the_same_id_never_makes_two_live_jobs() {
+    model(|| {
+        let counter = drop_counter();
+        let q = Arc::new(ConcurrentQueue::<Tracked>::with_capacity_policy(
+            2,
+            Policy::Reject,
+        ));
+        assert_eq!(enqueue(&q, 7, Priority::Batch, &counter), Ok(None));
+        let q1 = Arc::clone(&q);
+        let worker = thread::spawn(move || q1.try_dequeue().ok().map(|job| job.item.id));
+        let resent = enqueue(&q, 7, Priority::Batch, &counter);
+        assert!(live_jobs(&q) <= 1, "two live jobs of id 7: {resent:?}");
+        assert_eq!(worker.join().unwrap(), Some(7), "the old job 7 was live");
+        match resent {
+            // Admitted after the old job left: the new one is live, findable, alone.
+            Ok(None) => {
+                assert_eq!(q.snapshot_priority(Priority::Batch), vec![7]);
+                assert!(q.contains(&7));
+                assert_eq!(q.cancel(&7).map(|item| item.id), Some(7));
+            }
+            // Refused while the old one held the id.
+            Err((EnqueueErrorKind::DuplicateId, None)) => {
+                assert!(!q.contains(&7));
+                assert_eq!(live_jobs(&q), 0);
+            }
+            other => panic!("unexpected outcome {other:?}"),
+        }
+        assert_eq!(q.len(), 0);
+        assert!(q.cancel(&7).is_none());
+        assert_eq!(drops(&counter), 2);
+    });
+}
+
+#[test]
+fn a_cancel_never_takes_the_job_that_reuses_its_targets_slot() {
+    model(|| {
+        let counter = drop_counter();
+        // Capacity 1: job 2 can only reuse job 1's slot (and perhaps its bucket).
+        let q = Arc::new(ConcurrentQueue::<Tracked>::with_capacity_policy(
+            1,
+            Policy::Reject,
+        ));
+        assert_eq!(enqueue(&q, 1, Priority::Batch, &counter), Ok(None));
+        let q1 = Arc::clone(&q);
+        let counter1 = counter.clone();
+        let worker = thread::spawn(move || {
+            let taken = q1.try_dequeue().ok().map(|job| job.item.id);
+            let admitted = enqueue(&q1, 2, Priority::Batch, &counter1);
+            (taken, admitted)
+        });
+        let canceled = q.cancel(&1).map(|item| item.id);
+        let (taken, admitted) = worker.join().unwrap();
+        // Job 1 went to exactly one of them; job 2 is never the one canceled.
+        assert_eq!(
+            [canceled, taken].iter().flatten().collect::<Vec<_>>(),
+            vec![&1],
+            "canceled {canceled:?}, dequeued {taken:?}"
+        );
+        match admitted {
+            Ok(None) => assert_eq!(q.snapshot_priority(Priority::Batch), vec![2]),
+            // The cancel still held job 1's unit when job 2 came.
+            Err((EnqueueErrorKind::QueueFull, None)) => assert_eq!(live_jobs(&q), 0),
+            other => panic!("unexpected outcome {other:?}"),
+        }
+        drop(q);
+        assert_eq!(drops(&counter), 2);
+    });
+}
+
+/// Three ids whose probe sequences start at the same group of a capacity-2 table.
+fn one_chain() -> [u64; 3] {
+    let table = IdTable::<u64>::with_capacity(2);
+    let home = table.home_group(&0);
+    let mut ids = (1..).filter(|id| table.home_group(id) == home);
+    [0, ids.next().unwrap(), ids.next().unwrap()]
+}
+
+#[test]
+fn a_release_in_a_probe_chain_racing_a_claim_of_the_same_id_along_it() {
+    model(|| {
+        let counter = drop_counter();
+        let [a, b, c] = one_chain();
+        let q = Arc::new(ConcurrentQueue::<Tracked>::with_capacity_policy(
+            2,
+            Policy::DropLru,
+        ));
+        // a and b fill the home group (two buckets); c overflows into the next group.
+        assert_eq!(enqueue(&q, a, Priority::Batch, &counter), Ok(None));
+        assert_eq!(enqueue(&q, b, Priority::Batch, &counter), Ok(None));
+        assert_eq!(enqueue(&q, c, Priority::Interactive, &counter), Ok(Some(a)));
+        // Now: b in the home group, c one group further (the home group counts it).
+        let q1 = Arc::clone(&q);
+        let canceller = thread::spawn(move || q1.cancel(&c).map(|item| item.id));
+        let resent = enqueue(&q, c, Priority::Interactive, &counter);
+        let copies = |q: &ConcurrentQueue<Tracked>| {
+            let lane = q.snapshot_priority(Priority::Interactive);
+            lane.iter().filter(|&&id| id == c).count()
+        };
+        assert!(copies(&q) <= 1, "two live jobs of id c: {resent:?}");
+        let canceled = canceller.join().unwrap();
+        assert_eq!(canceled, Some(c), "c was live for the whole cancel");
+        let live_c = q.snapshot_priority(Priority::Interactive);
+        match resent {
+            Ok(evicted) => {
+                // Admitted after the cancel released c: exactly one c, and findable.
+                assert_eq!(live_c, vec![c]);
+                assert!(evicted.is_none() || evicted == Some(b));
+                assert!(q.contains(&c));
+                assert_eq!(q.cancel(&c).map(|item| item.id), Some(c));
+            }
+            Err((EnqueueErrorKind::DuplicateId, None)) => {
+                assert!(live_c.is_empty());
+                assert!(!q.contains(&c));
+            }
+            other => panic!("unexpected outcome {other:?}"),
+        }
+        assert!(q.cancel(&c).is_none());
+        drop(q);
+        assert_eq!(
+            drops(&counter),
+            4,
+            "[C2] a, b and both c payloads dropped once"
+        );
+    });
+}
