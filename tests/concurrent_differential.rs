@@ -58,7 +58,7 @@ impl EnqueueOutcome {
                 err.kind(),
                 *err.id(),
                 err.priority(),
-                err.into_parts().0.item.serial,
+                err.into_job().item.serial,
             ),
         }
     }

@@ -34,7 +34,7 @@ fn q1_capacity_zero_refuses_everything_under_both_policies() {
             assert_eq!(err.kind(), EnqueueErrorKind::QueueFull, "{policy}");
             assert_eq!(*err.id(), id);
             assert_eq!(err.priority(), prio);
-            assert_eq!(err.into_parts().0.item.serial, serial, "item handed back");
+            assert_eq!(err.into_job().item.serial, serial, "item handed back");
         }
         assert_eq!(q.len(), 0);
         assert!(q.is_empty());
@@ -81,7 +81,7 @@ fn q2_reject_hands_item_back_and_changes_nothing() {
     assert_eq!(err.kind(), EnqueueErrorKind::QueueFull);
     assert!(err.is_full() && !err.is_duplicate() && !err.is_closed());
     assert_eq!((*err.id(), err.priority()), (3, Interactive));
-    let job = err.into_parts().0;
+    let job = err.into_job();
     assert_eq!((job.id, job.priority, job.item.serial), (3, Interactive, 2));
     assert_eq!(
         drops.count(2),
@@ -220,7 +220,7 @@ fn q2_duplicate_live_id_is_refused_and_id_is_reusable_once_it_left() {
         let err = q.enqueue_item(1, prio, drops.payload(serial)).unwrap_err();
         assert_eq!(err.kind(), EnqueueErrorKind::DuplicateId);
         assert!(err.is_duplicate());
-        assert_eq!(err.into_parts().0.item.serial, serial);
+        assert_eq!(err.into_job().item.serial, serial);
     }
     assert_eq!(ids(&q, Batch), vec![1]);
     assert_eq!(ids(&q, Interactive), Vec::<u64>::new());
@@ -270,7 +270,7 @@ fn q2_closed_queue_refuses_with_item_back_but_duplicate_is_checked_first() {
     let err = q.enqueue_item(2, Batch, drops.payload(1)).unwrap_err();
     assert_eq!(err.kind(), EnqueueErrorKind::Closed);
     assert!(err.is_closed());
-    assert_eq!(err.into_parts().0.item.serial, 1);
+    assert_eq!(err.into_job().item.serial, 1);
     // As in the reference model: a live duplicate is reported as such, even when closed.
     let err = q
         .enqueue_item(1, Interactive, drops.payload(2))

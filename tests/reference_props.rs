@@ -158,7 +158,7 @@ fn run_against_oracle(
                         prop_assert_eq!(err.kind(), kind);
                         prop_assert_eq!(*err.id(), id);
                         prop_assert_eq!(err.priority(), prio);
-                        let item = err.into_parts().0.item;
+                        let item = err.into_job().item;
                         prop_assert_eq!(
                             (item.job.id, item.serial),
                             (id, serial),
@@ -322,7 +322,7 @@ proptest! {
         let before = (q.snapshot_priority(Priority::Interactive), q.snapshot_priority(Priority::Batch), q.len());
         let (id, prio) = probe;
         if let Err(err) = q.enqueue_item(id, prio, 7777) {
-            prop_assert_eq!(err.into_parts().0.item, 7777);
+            prop_assert_eq!(err.into_job().item, 7777);
             let after = (q.snapshot_priority(Priority::Interactive), q.snapshot_priority(Priority::Batch), q.len());
             prop_assert_eq!(before, after);
         } else {
@@ -377,7 +377,7 @@ proptest! {
             Err(err) => {
                 prop_assert!(live);
                 prop_assert_eq!(err.kind(), EnqueueErrorKind::DuplicateId);
-                prop_assert_eq!(err.into_parts().0.item, 4242);
+                prop_assert_eq!(err.into_job().item, 4242);
                 prop_assert_eq!(q.len(), len);
             }
             Ok(_) => prop_assert!(!live),

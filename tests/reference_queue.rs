@@ -45,7 +45,7 @@ fn q2_reject_hands_item_back_and_changes_nothing() {
     let err = q.enqueue_item(3, Interactive, "c").unwrap_err();
     assert!(err.is_full());
     assert_eq!(err.priority(), Interactive);
-    let job = err.into_parts().0;
+    let job = err.into_job();
     assert_eq!((job.id, job.priority, job.item), (3, Interactive, "c"));
     assert_eq!(q.snapshot_priority(Batch), vec![1]);
     assert_eq!(q.snapshot_priority(Interactive), vec![2]);
@@ -97,7 +97,7 @@ fn q2_duplicate_live_id_is_refused_and_item_returned() {
     assert!(q.enqueue_item(5, Batch, 50).unwrap().evicted.is_none());
     let err = q.enqueue_item(5, Interactive, 51).unwrap_err();
     assert_eq!(err.kind(), EnqueueErrorKind::DuplicateId);
-    assert_eq!(err.into_parts().0.item, 51);
+    assert_eq!(err.into_job().item, 51);
     assert_eq!(q.len(), 1);
     // Once the job is no longer live, its id may be used again.
     assert_eq!(q.try_dequeue().unwrap().item, 50);
@@ -194,7 +194,7 @@ fn q7_close_refuses_then_drains_then_reports_closed() {
     assert!(q.is_closed());
     let err = q.enqueue_item(2, Interactive, "y").unwrap_err();
     assert!(err.is_closed());
-    assert_eq!(err.into_parts().0.item, "y");
+    assert_eq!(err.into_job().item, "y");
     assert_eq!(q.try_dequeue().unwrap().item, "x");
     assert_eq!(q.try_dequeue().unwrap_err(), TryDequeueError::Closed);
     q.close();

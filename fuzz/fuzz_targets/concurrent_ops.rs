@@ -9,9 +9,8 @@
 //! (the order is undefined); what must hold for every interleaving is checked instead:
 //! * \[C1\] each thread sees `len() <= capacity()` after each of its operations;
 //! * \[C2\] every admitted job ends exactly once: dequeued by one thread, canceled,
-//!   evicted (returned in `Admitted::evicted`, or by `EnqueueError::into_parts` when
-//!   the evicting enqueue lost a race with an enqueue of the same id) or drained at the
-//!   end; a refused job is handed back and ends nowhere; every payload (which counts its
+//!   evicted (returned in `Admitted::evicted` of the enqueue that evicted it) or drained
+//!   at the end; a refused job is handed back and ends nowhere; every payload (which counts its
 //!   drops) is dropped exactly once, by whoever owns it;
 //! * each job handed out (dequeued, canceled, evicted, refused) carries the id and
 //!   priority it was enqueued with, and `cancel(id)` returns a job with that id;
@@ -198,13 +197,9 @@ fn run_thread<'a>(
                     Err(err) => {
                         let kind = err.kind();
                         assert_eq!((*err.id(), err.priority()), (spec.id, spec.priority));
-                        // [C7]: an enqueue that evicted and then lost a race with an
-                        // enqueue of the same id is refused, and hands the victim over.
-                        let (job, victim) = err.into_parts();
-                        if let Some(victim) = victim {
-                            log_eviction(step, &mut log, serial, victim);
-                        }
-                        let item = job.item;
+                        // [C7]: a refused enqueue never evicts, so only its own job
+                        // comes back.
+                        let item = err.into_job().item;
                         assert_eq!(
                             item.serial, serial,
                             "a refused enqueue handed back another job"

@@ -92,12 +92,9 @@ fn view_enqueue(result: Result<Admitted<Item>, EnqueueError<Item>>) -> String {
         ),
         Err(err) => {
             let kind = err.kind();
-            // Only a race with a concurrent enqueue of the same id evicts and then refuses;
-            // called one at a time, both queues must say `None` here.
-            let (job, evicted) = err.into_parts();
-            let evicted = evicted.map(|job| (job.id, job.priority, *job.item));
+            let job = err.into_job();
             format!(
-                "Err({kind:?}, handed back {:?}, evicted={evicted:?})",
+                "Err({kind:?}, handed back {:?})",
                 (job.id, job.priority, *job.item)
             )
         }

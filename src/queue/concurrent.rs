@@ -317,16 +317,28 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
                 ))
             }
         };
-        let evicted = loop {
-            if let Some(victim) = self.evict_oldest() {
-                // The victim's unit passes to the newcomer: the word is untouched.
-                break Some(victim);
+        let order = self.next_order(priority);
+        let job = self.slot_job(id, priority, claim.bucket(), item);
+        let (pending, evicted) = loop {
+            if let Some((victim, slot)) = self.evict_oldest() {
+                // The victim's unit and slot pass to the newcomer: the capacity word is
+                // untouched, and the slot (taken, its entry vacated) is filled at once.
+                break (self.slots.reuse(slot, job), Some(victim));
             }
             // No victim: every unit is held by a call in flight [C7]. Look at the
             // capacity again only if the word moved meanwhile (another thread made
             // progress); it may have a unit free now.
             let refusal = match self.capacity.try_reserve() {
-                Ok(()) => break None,
+                Ok(()) => match self.slots.insert(job) {
+                    Ok(pending) => break (pending, None),
+                    Err(job) => {
+                        // Unreachable while every slot holder holds a unit (see
+                        // `admit_with_unit`).
+                        debug_assert!(false, "slot arena exhausted while holding a unit");
+                        self.table.vacate(claim, &job.id);
+                        return Err(self.refuse_with_unit(EnqueueErrorKind::QueueFull, job));
+                    }
+                },
                 Err(Refusal::Full(now)) if now != seen => {
                     seen = now;
                     continue;
@@ -334,20 +346,8 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
                 Err(Refusal::Full(_)) => EnqueueErrorKind::QueueFull,
                 Err(Refusal::Closed) => EnqueueErrorKind::Closed,
             };
-            self.table.vacate(claim, &id);
-            return Err(refuse(&self.stats, refusal, id, priority, item));
-        };
-        let order = self.next_order(priority);
-        let job = self.slot_job(id, priority, claim.bucket(), item);
-        let pending = match self.slots.insert(job) {
-            Ok(pending) => pending,
-            Err(job) => {
-                debug_assert!(false, "slot arena exhausted while holding a unit");
-                self.table.vacate(claim, &id);
-                return Err(self
-                    .refuse_with_unit(EnqueueErrorKind::QueueFull, job)
-                    .with_evicted(evicted));
-            }
+            self.table.vacate(claim, &job.id);
+            return Err(refuse(&self.stats, refusal, job.id, priority, job.item));
         };
         self.table.attach(&claim, pending.handle().index(), order);
         self.publish(pending, priority);
@@ -394,23 +394,31 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     }
 
     /// Takes the oldest live `Batch` job, else the oldest live `Interactive` job, as an
-    /// eviction. Handles of jobs already gone, met on the way, are dropped.
-    fn evict_oldest(&self) -> Option<Job<T, I>> {
+    /// eviction, and keeps its slot for the caller (see [`take_keeping_slot`]). Handles
+    /// of jobs already gone, met on the way, are dropped.
+    ///
+    /// [`take_keeping_slot`]: Self::take_keeping_slot
+    fn evict_oldest(&self) -> Option<(Job<T, I>, SlotHandle)> {
         for priority in [Priority::Batch, Priority::Interactive] {
-            if let Some(job) = self.take_front(priority) {
-                self.stats.evicted(priority);
-                return Some(Job {
-                    id: job.id,
-                    priority,
-                    item: job.item,
-                });
+            while let Some(handle) = self.lanes[priority.index()].pop() {
+                if let Some(job) = self.take_keeping_slot(handle) {
+                    self.stats.evicted(priority);
+                    let job = Job {
+                        id: job.id,
+                        priority,
+                        item: job.item,
+                    };
+                    return Some((job, handle));
+                }
+                // The handle of a canceled or evicted job: look at the next one.
             }
         }
         None
     }
 
     /// Takes the front live job of `priority`'s lane, dropping the handles of jobs
-    /// already gone that it meets first. The capacity unit stays with the caller.
+    /// already gone that it meets first, and gives its slot back. The capacity unit
+    /// stays with the caller.
     fn take_front(&self, priority: Priority) -> Option<SlotJob<T, I>> {
         while let Some(handle) = self.lanes[priority.index()].pop() {
             if let Some(job) = self.take(handle) {
@@ -421,13 +429,20 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         None
     }
 
-    /// Takes the job `handle` names if this call wins it: vacates its id table entry,
-    /// then gives its slot back (in that order: id_table.rs). The unit stays with the
-    /// caller.
+    /// Takes the job `handle` names if this call wins it and gives its slot back. The
+    /// unit stays with the caller.
     fn take(&self, handle: SlotHandle) -> Option<SlotJob<T, I>> {
+        let job = self.take_keeping_slot(handle)?;
+        self.slots.recycle(handle);
+        Some(job)
+    }
+
+    /// Takes the job `handle` names if this call wins it and vacates its id table entry;
+    /// the slot stays with the caller, who refills or recycles it (after the vacate:
+    /// id_table.rs relies on that order).
+    fn take_keeping_slot(&self, handle: SlotHandle) -> Option<SlotJob<T, I>> {
         let job = self.slots.take(handle)?;
         self.table.vacate(Claim::from_bucket(job.bucket), &job.id);
-        self.slots.recycle(handle);
         Some(job)
     }
 

@@ -11,13 +11,10 @@ use core::fmt;
 use super::{EnqueueErrorKind, Job, Priority};
 use crate::stats::recorder::StatsRecorder;
 
-/// A refused enqueue. The job (id, priority and payload) is handed back untouched.
-///
-/// [`into_parts`](Self::into_parts) is the one way to take the jobs out: the refused job,
-/// and the job this enqueue evicted, if any. An evicted job appears only in one race on a
-/// [`ConcurrentQueue`](super::ConcurrentQueue) under
-/// [`Policy::DropLru`](super::Policy::DropLru) (see [`evicted`](Self::evicted)), and its
-/// client must be told, so no method drops it for you.
+/// A refused enqueue. The job (id, priority and payload) is handed back untouched
+/// ([`into_job`](Self::into_job)), and a refused enqueue never evicts a job: under
+/// [`Policy::DropLru`](super::Policy::DropLru) an enqueue checks its id before it makes
+/// room, so nothing else changed either.
 ///
 /// `Debug` and `Display` do not print the payload, so the error can be logged for any
 /// payload type.
@@ -31,16 +28,13 @@ use crate::stats::recorder::StatsRecorder;
 /// assert!(q.enqueue_item(1, Priority::Batch, "first").unwrap().evicted.is_none());
 /// let err = q.enqueue_item(2, Priority::Batch, "second").unwrap_err();
 /// assert_eq!(err.kind(), EnqueueErrorKind::QueueFull);
-/// let (job, evicted) = err.into_parts();
-/// assert_eq!(job.item, "second"); // nothing is lost
-/// assert!(evicted.is_none());
+/// assert_eq!(err.into_job().item, "second"); // nothing is lost
 /// ```
-#[must_use = "a refused enqueue hands the job back; it may also carry an evicted job whose client must be told"]
+#[must_use = "a refused enqueue hands the job back"]
 #[derive(Clone, PartialEq, Eq)]
 pub struct EnqueueError<T, I = u64> {
     kind: EnqueueErrorKind,
     job: Job<T, I>,
-    evicted: Option<Job<T, I>>,
 }
 
 impl<T, I> EnqueueError<T, I> {
@@ -48,13 +42,7 @@ impl<T, I> EnqueueError<T, I> {
         EnqueueError {
             kind,
             job: Job { id, priority, item },
-            evicted: None,
         }
-    }
-
-    pub(crate) fn with_evicted(mut self, evicted: Option<Job<T, I>>) -> Self {
-        self.evicted = evicted;
-        self
     }
 
     /// Why the enqueue was refused.
@@ -77,18 +65,6 @@ impl<T, I> EnqueueError<T, I> {
         self.job.priority
     }
 
-    /// A job evicted by this refused enqueue, whose client must be told it was dropped.
-    ///
-    /// Always `None` on [`InMemoryQueue`](super::InMemoryQueue) and whenever calls do not
-    /// overlap. On a [`ConcurrentQueue`](super::ConcurrentQueue) under
-    /// [`Policy::DropLru`](super::Policy::DropLru), an enqueue that had already evicted a
-    /// job to make room can lose a race with a concurrent enqueue of the *same id* and be
-    /// refused with [`DuplicateId`](EnqueueErrorKind::DuplicateId); the evicted job is
-    /// then handed over here rather than lost.
-    pub fn evicted(&self) -> Option<&Job<T, I>> {
-        self.evicted.as_ref()
-    }
-
     /// `true` for [`EnqueueErrorKind::QueueFull`].
     pub fn is_full(&self) -> bool {
         self.kind == EnqueueErrorKind::QueueFull
@@ -104,10 +80,10 @@ impl<T, I> EnqueueError<T, I> {
         self.kind == EnqueueErrorKind::Closed
     }
 
-    /// Takes everything out: the refused job, and the job this enqueue evicted, if any
-    /// (see [`evicted`](Self::evicted)).
-    pub fn into_parts(self) -> (Job<T, I>, Option<Job<T, I>>) {
-        (self.job, self.evicted)
+    /// Hands the refused job back (id, priority and payload): everything the error
+    /// holds besides its [`kind`](Self::kind).
+    pub fn into_job(self) -> Job<T, I> {
+        self.job
     }
 }
 
@@ -130,7 +106,6 @@ impl<T, I: fmt::Debug> fmt::Debug for EnqueueError<T, I> {
             .field("kind", &self.kind)
             .field("id", &self.job.id)
             .field("priority", &self.job.priority)
-            .field("evicted", &self.evicted.as_ref().map(|job| &job.id))
             .finish_non_exhaustive()
     }
 }

@@ -7,7 +7,7 @@ use super::Priority;
 /// A job as it was admitted: its id, its priority and its payload.
 ///
 /// Returned for evicted jobs ([`Admitted::evicted`]) and inside errors
-/// ([`EnqueueError::into_parts`](super::EnqueueError::into_parts)).
+/// ([`EnqueueError::into_job`](super::EnqueueError::into_job)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Job<T, I = u64> {

@@ -141,6 +141,19 @@ impl<T, I> SlotArena<T, I> {
         self.slot(handle.index).take(handle.generation)
     }
 
+    /// Fills the slot of a job this thread took (and did not recycle) with `job`.
+    pub(crate) fn reuse(&self, taken: SlotHandle, job: SlotJob<T, I>) -> PendingSlot {
+        // SAFETY: the caller won the `take` of `taken` and kept its slot: it owns this
+        // free slot, and nobody else fills a slot they do not own.
+        let generation = unsafe { self.slot(taken.index).fill(job) };
+        PendingSlot {
+            handle: SlotHandle {
+                index: taken.index,
+                generation,
+            },
+        }
+    }
+
     /// Gives back the slot of a job this thread took.
     pub(crate) fn recycle(&self, handle: SlotHandle) {
         self.free(handle.index);

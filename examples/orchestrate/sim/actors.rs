@@ -128,15 +128,8 @@ impl<'a> FrontEnd<'a> {
                     ledger.ended(evicted.item.submission, Outcome::Evicted);
                 }
             }
-            Err(refusal) => {
-                let kind = refusal.kind();
-                // Under a same-id race a refused `DropLru` enqueue may have evicted a job.
-                let (_, evicted) = refusal.into_parts();
-                if let Some(evicted) = evicted {
-                    ledger.ended(evicted.item.submission, Outcome::Evicted);
-                }
-                ledger.ended(id, Outcome::Refused(kind));
-            }
+            // A refused enqueue never evicts: only this submission ends here.
+            Err(refusal) => ledger.ended(id, Outcome::Refused(refusal.kind())),
         }
     }
 }

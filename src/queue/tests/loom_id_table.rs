@@ -9,8 +9,8 @@ use crate::queue::{ConcurrentQueue, EnqueueErrorKind, Policy, Priority};
 use crate::sync::Arc;
 use loom::thread;
 
-/// An enqueue's outcome: `Ok(evicted id)` or `Err((kind, evicted id))`.
-type Outcome = Result<Option<u64>, (EnqueueErrorKind, Option<u64>)>;
+/// An enqueue's outcome: `Ok(evicted id)` or the refusal (which never evicts).
+type Outcome = Result<Option<u64>, EnqueueErrorKind>;
 
 fn enqueue(
     q: &ConcurrentQueue<Tracked>,
@@ -20,11 +20,7 @@ fn enqueue(
 ) -> Outcome {
     match q.enqueue_item(id, priority, Tracked::new(id, counter)) {
         Ok(admitted) => Ok(admitted.evicted.map(|job| job.item.id)),
-        Err(err) => {
-            let kind = err.kind();
-            let (_, evicted) = err.into_parts();
-            Err((kind, evicted.map(|job| job.item.id)))
-        }
+        Err(err) => Err(err.kind()),
     }
 }
 
@@ -52,15 +48,12 @@ fn same_id_resends_on_a_full_drop_lru_queue_evict_one_job_for_one_admission() {
             1,
             "exactly one resend is admitted: {outcomes:?}"
         );
+        // [C7] one eviction for the one admission: a refused enqueue never evicts, so
+        // no innocent job pays for a resend.
         let victim = admitted[0].expect("a full queue evicts for the admitted one");
         assert!(victim == 4 || victim == 2, "{outcomes:?}");
         for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
-            // [C7] a refused enqueue never evicts: no innocent job pays for it.
-            assert_eq!(
-                *refused,
-                (EnqueueErrorKind::DuplicateId, None),
-                "{outcomes:?}"
-            );
+            assert_eq!(*refused, EnqueueErrorKind::DuplicateId, "{outcomes:?}");
         }
         let survivor = if victim == 4 { 2 } else { 4 };
         assert_eq!(q.snapshot_priority(Priority::Interactive), vec![survivor]);
@@ -93,7 +86,7 @@ fn a_claim_racing_the_release_of_the_same_id_never_makes_two_live_jobs() {
                 assert_eq!(q.cancel(&7).map(|item| item.id), Some(7));
             }
             // Refused while the old one held the id.
-            Err((EnqueueErrorKind::DuplicateId, None)) => {
+            Err(EnqueueErrorKind::DuplicateId) => {
                 assert!(!q.contains(&7));
                 assert_eq!(live_jobs(&q), 0);
             }
@@ -133,7 +126,7 @@ fn a_cancel_never_takes_the_job_that_reuses_its_targets_slot() {
         match admitted {
             Ok(None) => assert_eq!(q.snapshot_priority(Priority::Batch), vec![2]),
             // The cancel still held job 1's unit when job 2 came.
-            Err((EnqueueErrorKind::QueueFull, None)) => assert_eq!(live_jobs(&q), 0),
+            Err(EnqueueErrorKind::QueueFull) => assert_eq!(live_jobs(&q), 0),
             other => panic!("unexpected outcome {other:?}"),
         }
         drop(q);
@@ -182,7 +175,7 @@ fn a_release_in_a_probe_chain_racing_a_claim_of_the_same_id_along_it() {
                 assert!(q.contains(&c));
                 assert_eq!(q.cancel(&c).map(|item| item.id), Some(c));
             }
-            Err((EnqueueErrorKind::DuplicateId, None)) => {
+            Err(EnqueueErrorKind::DuplicateId) => {
                 assert!(live_c.is_empty());
                 assert!(!q.contains(&c));
             }

@@ -141,7 +141,7 @@ pub fn producer(shared: &Shared, cfg: Config, p: usize) -> Log {
             Err(err) => {
                 let kind = err.kind();
                 assert_eq!((*err.id(), err.priority()), (id, priority));
-                let item = err.into_parts().0.item;
+                let item = err.into_job().item;
                 assert_eq!(
                     (item.job.id, item.serial),
                     (id, serial),
