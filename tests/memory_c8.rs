@@ -1,5 +1,6 @@
-//! Memory of `ConcurrentQueue` under cancel churn, measured with a counting global
-//! allocator ([C8]).
+//! Memory of `ConcurrentQueue`, measured with a counting global allocator: bytes per
+//! live job, bytes allocated per job moved through the queue in steady state, and
+//! memory under cancel churn ([C8]).
 //!
 //! [C8] asks for memory O(C) that does not grow with the number of cancels, even while
 //! no worker dequeues. The queue does not meet it yet (documented on the type): a
@@ -25,6 +26,13 @@ use orchestrator_core::queue::{ConcurrentQueue, Policy, Priority, TryDequeueErro
 struct Counting;
 
 static ALLOCATED: AtomicIsize = AtomicIsize::new(0);
+/// Every byte ever allocated (frees not subtracted).
+static ALLOCATED_EVER: AtomicIsize = AtomicIsize::new(0);
+
+fn count(bytes: usize) {
+    ALLOCATED.fetch_add(bytes as isize, Ordering::Relaxed);
+    ALLOCATED_EVER.fetch_add(bytes as isize, Ordering::Relaxed);
+}
 
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged and
 // only adds bookkeeping on an atomic, so `System`'s guarantees carry over.
@@ -33,7 +41,7 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: forwarded with the caller's layout (see the impl's comment).
         let ptr = unsafe { System.alloc(layout) };
         if !ptr.is_null() {
-            ALLOCATED.fetch_add(layout.size() as isize, Ordering::Relaxed);
+            count(layout.size());
         }
         ptr
     }
@@ -42,7 +50,7 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: forwarded with the caller's layout.
         let ptr = unsafe { System.alloc_zeroed(layout) };
         if !ptr.is_null() {
-            ALLOCATED.fetch_add(layout.size() as isize, Ordering::Relaxed);
+            count(layout.size());
         }
         ptr
     }
@@ -58,10 +66,8 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: forwarded unchanged; on failure the old block stays allocated.
         let new = unsafe { System.realloc(ptr, layout, new_size) };
         if !new.is_null() {
-            ALLOCATED.fetch_add(
-                new_size as isize - layout.size() as isize,
-                Ordering::Relaxed,
-            );
+            ALLOCATED.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+            count(new_size);
         }
         new
     }
@@ -265,4 +271,71 @@ fn c8_memory_after_cancel_churn_is_reported() {
 /// The [C8] target: after the churn, memory within 4x what a full queue holds.
 fn c8_met(c: &Churn, full_queue: f64) -> bool {
     (c.after_churn as f64) <= 4.0 * full_queue
+}
+
+/// Jobs moved through the queue by the steady-state test, after its warm-up.
+const MOVED: u64 = 1_000_000;
+
+/// Bytes allocated per job admitted and dequeued, in steady state, by the queue: the id
+/// table and the slots allocate nothing per job (the table is sized at construction,
+/// the slots are reused); what remains are the lanes' blocks, one per 31 pushes of a
+/// lane: 752 bytes per 31 handles of the job's lane and 504 bytes per 31 indices of the
+/// slots' free list, 40.5 bytes per job.
+const STEADY_BYTES_PER_JOB: f64 = 41.0;
+
+/// Bytes a queue with `T = ()` takes per job as it fills: the job's slot (40 bytes: the
+/// state word, the id, the priority, the admission time and the id table bucket) and its
+/// share of the slot chunks' bookkeeping. The lanes' handles (16 bytes per job, in blocks
+/// of 31) come on top; the id table (two buckets per unit of capacity, 25 bytes each
+/// for `u64` ids) is allocated when the queue is built.
+const BYTES_PER_LIVE_JOB: f64 = 50.0;
+
+#[test]
+fn steady_state_allocates_only_lane_blocks_per_job() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    warm_up();
+    let q = ConcurrentQueue::<()>::with_capacity_policy(CAPACITY, Policy::DropLru);
+    // Warm-up: every slot created, the table's buckets all used at least once.
+    for id in 0..4 * CAPACITY as u64 {
+        let _ = q.enqueue(id, Priority::Batch).unwrap();
+        if id % 2 == 1 {
+            let _ = q.try_dequeue().unwrap();
+        }
+    }
+    while q.try_dequeue().is_ok() {}
+    let before = ALLOCATED_EVER.load(Ordering::SeqCst);
+    let mut next = 10 * CAPACITY as u64;
+    for _ in 0..MOVED / 64 {
+        // Batches of 64, interleaving both lanes, cancels and dequeues.
+        for k in 0..64u64 {
+            let priority = if k % 4 == 0 {
+                Priority::Interactive
+            } else {
+                Priority::Batch
+            };
+            assert!(q.enqueue(next + k, priority).unwrap().evicted.is_none());
+        }
+        assert_eq!(q.cancel(&(next + 5)), Some(()));
+        while q.try_dequeue().is_ok() {}
+        next += 64;
+    }
+    let per_job = (ALLOCATED_EVER.load(Ordering::SeqCst) - before) as f64 / MOVED as f64;
+    eprintln!("steady state: {per_job:.2} bytes allocated per job moved (capacity {CAPACITY})");
+    assert!(
+        per_job <= STEADY_BYTES_PER_JOB,
+        "{per_job:.2} bytes allocated per job in steady state (at most {STEADY_BYTES_PER_JOB})"
+    );
+    drop(q);
+
+    let footprint = footprint();
+    let lanes = 16.0 * 32.0 / 31.0;
+    let without_lanes = footprint.per_job - lanes;
+    eprintln!(
+        "a full queue: {:.1} bytes per live job, {without_lanes:.1} without the lanes' handles",
+        footprint.per_job
+    );
+    assert!(
+        without_lanes <= BYTES_PER_LIVE_JOB,
+        "{without_lanes:.1} bytes per live job besides the lanes (at most {BYTES_PER_LIVE_JOB})"
+    );
 }

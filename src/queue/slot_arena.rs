@@ -217,6 +217,12 @@ impl<T, I> SlotArena<T, I> {
         self.free.push(index);
     }
 
+    /// Slots in chunk `chunk` as installed: the last chunk stops at the limit, so the
+    /// arena never holds more slots than the limit.
+    fn installed_len(&self, chunk: usize) -> usize {
+        chunk_len(chunk).min(self.limit.saturating_sub(chunk_start(chunk)))
+    }
+
     /// Makes sure the chunk holding slot `index` exists.
     fn install_chunk_for(&self, index: usize) {
         let (chunk, _) = locate(index);
@@ -224,7 +230,8 @@ impl<T, I> SlotArena<T, I> {
         if !self.chunks[chunk].load(Ordering::Acquire).is_null() {
             return;
         }
-        let slots: Box<[Slot<T, I>]> = (0..chunk_len(chunk)).map(|_| Slot::vacant()).collect();
+        let len = self.installed_len(chunk);
+        let slots: Box<[Slot<T, I>]> = (0..len).map(|_| Slot::vacant()).collect();
         let fresh = Box::into_raw(slots).cast::<Slot<T, I>>();
         // AcqRel on success: Release publishes the initialized slots to every later
         // Acquire load of the pointer. Acquire on failure: the winner's chunk is used.
@@ -232,9 +239,9 @@ impl<T, I> SlotArena<T, I> {
             .compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire)
             .is_err()
         {
-            // SAFETY: `fresh` came from `Box::into_raw` of a slice of exactly
-            // `chunk_len(chunk)` slots just above and was never shared (the CAS failed).
-            drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(fresh, chunk_len(chunk))) });
+            // SAFETY: `fresh` came from `Box::into_raw` of a slice of exactly `len` slots
+            // just above and was never shared (the CAS failed).
+            drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(fresh, len)) });
         }
     }
 
@@ -251,30 +258,34 @@ impl<T, I> SlotArena<T, I> {
         assert!(!base.is_null(), "slot {index} used before its chunk exists");
         // SAFETY: the index was created, so its chunk was installed before the index was
         // handed out, and chunks live until the arena is dropped, which `&self` rules
-        // out; `offset < chunk_len(chunk)` by `locate`.
+        // out; `offset < installed_len(chunk)` because the index is below the limit.
         unsafe { &*base.add(offset) }
     }
 }
 
 impl<T, I> Drop for SlotArena<T, I> {
     fn drop(&mut self) {
-        for (chunk, pointer) in self.chunks.iter_mut().enumerate() {
-            let base = read_exclusive_ptr(pointer);
+        for chunk in 0..CHUNKS {
+            let len = self.installed_len(chunk);
+            let base = read_exclusive_ptr(&mut self.chunks[chunk]);
             if !base.is_null() {
-                // SAFETY: installed from `Box::into_raw` of a slice of `chunk_len(chunk)`
-                // slots and freed only here; `&mut self` means no reference into it is
-                // left. Dropping the slots drops the jobs still in them.
-                drop(unsafe {
-                    Box::from_raw(ptr::slice_from_raw_parts_mut(base, chunk_len(chunk)))
-                });
+                // SAFETY: installed from `Box::into_raw` of a slice of
+                // `installed_len(chunk)` slots and freed only here; `&mut self` means no
+                // reference into it is left. Dropping the slots drops the jobs in them.
+                drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(base, len)) });
             }
         }
     }
 }
 
-/// Slots in chunk `chunk`.
+/// Slots in chunk `chunk` when the limit does not cut it short.
 const fn chunk_len(chunk: usize) -> usize {
     FIRST_CHUNK << chunk
+}
+
+/// The index of chunk `chunk`'s first slot.
+const fn chunk_start(chunk: usize) -> usize {
+    FIRST_CHUNK * ((1 << chunk) - 1)
 }
 
 /// The chunk and the offset in it of slot `index`: chunk `k` starts at
@@ -282,7 +293,7 @@ const fn chunk_len(chunk: usize) -> usize {
 fn locate(index: usize) -> (usize, usize) {
     let blocks = index / FIRST_CHUNK + 1;
     let chunk = (usize::BITS - 1 - blocks.leading_zeros()) as usize;
-    (chunk, index - FIRST_CHUNK * ((1 << chunk) - 1))
+    (chunk, index - chunk_start(chunk))
 }
 
 #[cfg(all(test, not(loom)))]
