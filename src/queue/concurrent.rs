@@ -62,8 +62,9 @@ const NO_BUCKET: u32 = u32::MAX;
 ///   reused). What the other building blocks do underneath, stated plainly: crossbeam's
 ///   `SegQueue` (the lanes, and the free list of job slots) briefly spins while a
 ///   concurrent push finishes writing the cell a pop reached; and waking a *sleeping*
-///   worker goes through `event-listener`, which takes its own short internal lock (with
-///   no sleeping worker, the wake-up costs a fence and a load).
+///   worker goes through `event-listener`, which takes its own short internal lock (the
+///   queue calls it only when a worker is listening: otherwise a wake-up costs a fence
+///   and a load).
 /// * **\[C7\] Same id and `DropLru` under contention.** A full `DropLru` queue evicts as
 ///   in \[Q2\], and a refused enqueue never evicts: an enqueue into a full `DropLru`
 ///   queue claims its id before it evicts, so a resend of a live id is refused

@@ -1,14 +1,7 @@
-//! Waiting for work: the signal that blocking and async dequeues sleep on.
-//!
-//! Contract (the "register, re-check, wait" protocol): a [`Waiter`] obtained from
-//! [`WakeSignal::listen`] is woken by every `notify_*` that starts after `listen`
-//! returned. A dequeue therefore (1) tries the queue, (2) listens, (3) tries again, and
-//! only then (4) waits: an enqueue or close that lands between (1) and (4) either is seen
-//! by (3) or notifies the waiter of (2), so no wake-up is lost. Spurious wake-ups are
-//! allowed; callers loop.
-//!
-//! `event-listener` (the crate behind async-channel and concurrent-queue): it serves
-//! both blocking and async waiters and costs a fence and a load when nobody waits.
+//! The signal under [`WakeSignal`](super::WakeSignal) outside `--cfg loom`:
+//! `event-listener` (the crate behind async-channel and concurrent-queue), which serves
+//! blocking and async waiters alike. Its `notify` takes an internal lock every time, so
+//! the wrapper calls it only when someone listens. Contract: the wrapper's.
 
 use core::future::Future;
 use core::pin::Pin;

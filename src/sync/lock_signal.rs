@@ -1,17 +1,8 @@
-//! Waiting for work: the signal that blocking and async dequeues sleep on.
-//!
-//! Contract (the "register, re-check, wait" protocol): a [`Waiter`] obtained from
-//! [`WakeSignal::listen`] is woken by every `notify_*` that starts after `listen`
-//! returned. A dequeue therefore (1) tries the queue, (2) listens, (3) tries again, and
-//! only then (4) waits: an enqueue or close that lands between (1) and (4) either is seen
-//! by (3) or notifies the waiter of (2), so no wake-up is lost. Spurious wake-ups are
-//! allowed; callers loop.
-//!
-//! The form used under `--cfg loom` (see the module docs of `sync` for why): a
-//! `Mutex<generation, wakers>` and a `Condvar` from `sync` (loom's inside the models,
-//! std's elsewhere), where `notify_*` bumps the generation and wakes everyone
-//! (over-waking is allowed by the contract). Loom has no clock, so inside a model a
-//! deadline wait waits until notified.
+//! The signal under [`WakeSignal`](super::WakeSignal) under `--cfg loom` (see the module
+//! docs of `sync` for why): a `Mutex<generation, wakers>` and a `Condvar` from `sync`
+//! (loom's inside the models, std's elsewhere), where `notify_*` bumps the generation
+//! and wakes everyone (over-waking is allowed by the contract). Loom has no clock, so
+//! inside a model a deadline wait waits until notified. Contract: the wrapper's.
 
 use core::future::Future;
 use core::pin::Pin;

@@ -22,8 +22,9 @@
 //! the protocol (the slots, the capacity word, the id table) is built on this module's
 //! atomics and cells, so the models check it as it runs.
 //!
-//! The wake signal is the one choice made on the plain `loom` flag, because its
-//! production crate, `event-listener`, reacts to that flag itself: under `--cfg loom` it
+//! The wake signal ([`WakeSignal`]: the listener count and the protocol are ours and
+//! model-checked; the sleeping underneath is delegated) makes the one choice on the plain
+//! `loom` flag, because its production crate, `event-listener`, reacts to that flag itself: under `--cfg loom` it
 //! builds only with its own `loom` feature (`Cargo.toml` turns it on), and its `Event`
 //! then panics when touched outside a loom model, which doctests built with the flag
 //! would do. So under `--cfg loom` the signal is [`lock_signal`], a lock and condition
@@ -47,11 +48,14 @@ pub(crate) use self::loom_model::*;
 mod event_signal;
 #[cfg(loom)]
 mod lock_signal;
+mod wake_signal;
 
 #[cfg(not(loom))]
-pub(crate) use self::event_signal::WakeSignal;
+use self::event_signal as signal_impl;
 #[cfg(loom)]
-pub(crate) use self::lock_signal::WakeSignal;
+use self::lock_signal as signal_impl;
+
+pub(crate) use self::wake_signal::WakeSignal;
 
 pub(crate) use core::sync::atomic::Ordering;
 
