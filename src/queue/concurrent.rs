@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
 
-use super::capacity::{Capacity, Refusal};
+use super::capacity::{Capacity, Progress, Refusal};
 use super::error::refuse;
 use super::id_table::{Claim, Claimed, IdTable, JobOrder};
 use super::slot::SlotJob;
@@ -294,7 +294,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         id: I,
         priority: Priority,
         item: T,
-        mut seen: usize,
+        mut seen: Progress,
     ) -> Result<Admitted<T, I>, EnqueueError<T, I>> {
         let claim = match self.table.claim(id, None, |slot| self.slots.state(slot)) {
             Claimed::Won(claim) => claim,

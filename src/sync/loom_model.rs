@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 pub(crate) use loom::{
     cell::UnsafeCell,
     sync::{
-        atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize},
+        atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize},
         Arc, Condvar, Mutex, MutexGuard,
     },
 };

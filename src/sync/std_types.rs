@@ -1,7 +1,7 @@
 //! The `std` side of the switch: `std`'s atomics and locks, and a `std` cell with
 //! loom's closure-based API.
 
-pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize};
+pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
 // Used only by the wake signal's lock-based form, which runs on them under `--cfg loom`
 // outside the models (see the module docs of `sync`).
 #[allow(unused_imports)]

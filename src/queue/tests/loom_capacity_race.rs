@@ -1,4 +1,5 @@
-//! [C1] Two enqueues race for the last unit of capacity.
+//! [C1] Enqueues race for the last unit of capacity, and against the release that frees it
+//! (the producers check the bound against their copy of the consumers' count).
 
 use super::{live_jobs, model};
 use crate::queue::{ConcurrentQueue, EnqueueErrorKind, Policy, Priority};
@@ -77,5 +78,36 @@ fn drop_lru_last_unit_never_holds_two_jobs() {
                 assert_eq!(kind, EnqueueErrorKind::QueueFull);
             }
         }
+    });
+}
+
+#[test]
+fn a_release_seen_late_or_early_never_admits_past_the_capacity() {
+    model(|| {
+        // The producers check the bound against a copy of the consumers' count; a
+        // dequeue frees the only unit while the producer admits twice.
+        let q = Arc::new(ConcurrentQueue::<(), u64>::with_capacity_policy(
+            1,
+            Policy::Reject,
+        ));
+        assert!(q.enqueue(1, Priority::Batch).is_ok());
+        let q1 = Arc::clone(&q);
+        let worker = thread::spawn(move || q1.try_dequeue().ok().map(|job| job.id));
+        let second = q
+            .enqueue(2, Priority::Batch)
+            .map(|_| ())
+            .map_err(|e| e.kind());
+        assert!(live_jobs(&q) <= 1, "[C1] {} live jobs > 1", live_jobs(&q));
+        let third = q
+            .enqueue(3, Priority::Batch)
+            .map(|_| ())
+            .map_err(|e| e.kind());
+        assert!(live_jobs(&q) <= 1, "[C1] {} live jobs > 1", live_jobs(&q));
+        assert_eq!(worker.join().unwrap(), Some(1));
+        // Job 1 left exactly once, so exactly one of 2 and 3 fits.
+        let admitted = [second, third].iter().filter(|r| r.is_ok()).count();
+        assert!(admitted <= 1, "{second:?} {third:?}");
+        assert_eq!(q.len(), admitted);
+        assert!(q.len() <= q.capacity());
     });
 }

@@ -51,3 +51,28 @@ fn enqueue_wakes_an_async_dequeue() {
         assert_eq!(worker.join().unwrap(), (Ok(1), Err(QueueClosed)));
     });
 }
+
+#[test]
+fn the_cancel_that_drains_a_closed_queue_wakes_a_blocking_dequeue() {
+    model(|| {
+        let q = Arc::new(ConcurrentQueue::<(), u64>::with_capacity(2));
+        assert!(q.enqueue(1, Priority::Batch).is_ok());
+        let q1 = Arc::clone(&q);
+        let worker = thread::spawn(move || q1.dequeue_blocking().map(|job| job.id));
+        let q2 = Arc::clone(&q);
+        let canceller = thread::spawn(move || q2.cancel(&1).is_some());
+        q.close();
+        let canceled = canceller.join().unwrap();
+        // The worker got job 1, or it was canceled and the worker saw the queue closed
+        // and drained: a lost wake-up shows up as a deadlock that loom reports.
+        let taken = worker.join().unwrap();
+        assert_eq!(
+            (canceled, taken),
+            if canceled {
+                (true, Err(QueueClosed))
+            } else {
+                (false, Ok(1))
+            }
+        );
+    });
+}
