@@ -91,6 +91,26 @@ const NO_BUCKET: u32 = u32::MAX;
 /// operation, one lane operation, a few atomics). `snapshot_priority` and `position`
 /// walk the id table: O(C) plus, for the snapshot, a sort of the n live jobs.
 ///
+/// What decides the speed is how many cache lines move between the producing and the
+/// consuming cores per job. An enqueue into an open queue with room, and the dequeue of
+/// that job, touch:
+///
+/// | line | enqueue | dequeue | crosses |
+/// |---|---|---|---|
+/// | id table group (the id's home) | duplicate check, claim (CAS, store, fence, CAS) | vacate (CAS) | yes |
+/// | the job's slot | fill, record the bucket, publish | take (CAS), read the job | yes |
+/// | lane block (one per 31 jobs; the lane's indices stay on each side) | push | pop | yes |
+/// | free-slot list block (one per 31 jobs) | pop | push | yes |
+/// | id table entry (id, order) | write | — | no (cancel and snapshots read it) |
+/// | capacity | CAS on the producers' count | add to the consumers' count, fence | no (each side its own line) |
+/// | lane ticket | add (producers only) | — | no |
+/// | wake signal | fence, read the listener count | — | no (written only by workers going to sleep) |
+/// | stats | own shard | own shard | no |
+///
+/// Four lines cross per job. The slot and the lane cell are separate lines, and the
+/// free-slot list adds its own; a design that keeps each job in its lane cell would
+/// move two.
+///
 /// # Memory ordering
 ///
 /// Each job's payload is written before its slot is published with a `Release` store
