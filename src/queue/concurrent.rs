@@ -192,8 +192,11 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     ///
     /// `capacity` 0 is allowed: every enqueue is refused with `QueueFull` \[Q1\].
     /// Capacities above `u32::MAX` (or `usize::MAX / 2` on 32-bit targets) are clamped
-    /// to it: the queue's slots are numbered in 32 bits. Memory for the slots is taken as
-    /// the queue fills, not up front.
+    /// to it: the queue's slots are numbered in 32 bits. The id table is allocated here,
+    /// up front: two buckets per unit of capacity, 25 bytes each for `u64` ids (about
+    /// 51 KB for a capacity of 1024; a capacity of `u32::MAX` would ask for about
+    /// 200 GiB, and an allocation that fails aborts the process). Memory for the slots is
+    /// taken as the queue fills.
     pub fn with_capacity_policy(capacity: usize, policy: Policy) -> Self {
         let capacity = capacity.min(MAX_SLOTS);
         ConcurrentQueue {
