@@ -103,7 +103,11 @@ impl Capacity {
             let reserved = current >> 1;
             // Relaxed: a stale value only overstates the units held (module docs).
             let seen = producers.released_seen.load(Ordering::Relaxed);
-            if reserved - seen >= self.capacity {
+            // `current` may be older than `seen` (other producers reserved, and consumers
+            // released, since it was read): then `seen` can exceed `reserved`, and the
+            // CAS below fails and retries with a fresh `current`. Saturating: such a
+            // view says "room", never "full".
+            if reserved.saturating_sub(seen) >= self.capacity {
                 // Full by the stale view: look at the consumers' line.
                 // Relaxed: only grows, and overstating is safe (module docs).
                 let released = self.released.load(Ordering::Relaxed);
@@ -113,7 +117,9 @@ impl Capacity {
                         .released_seen
                         .fetch_max(released, Ordering::Relaxed);
                 }
-                if reserved - released >= self.capacity {
+                // Full only if `reserved`, even if old, is that far ahead: the units
+                // held now are at least that many.
+                if reserved.saturating_sub(released) >= self.capacity {
                     return Err(Refusal::Full(Progress {
                         admitted: current,
                         released,
