@@ -12,9 +12,8 @@
 //! `capacity.rs` (the live-job bound and the closed flag) and `id_table.rs` (which ids
 //! hold a job and where it is: duplicates, cancel, snapshots; sized from the capacity).
 //! The lanes (the FIFO of one priority's job handles) and the wake signal that workers
-//! sleep on are concurrency building blocks with loom stand-ins, in the crate's `sync`
-//! module. The
-//! loom models of the protocol are in `queue/tests/`.
+//! sleep on are concurrency building blocks, in the crate's `sync` module. The loom
+//! models of the protocol are in `queue/tests/`.
 //!
 //! The values that move in and out of both queues live here too: [`Priority`],
 //! [`Policy`], [`JobId`], [`Job`], [`Admitted`], [`Dequeued`], and the typed errors
