@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use crossbeam_utils::CachePadded;
 
 use super::capacity::{Capacity, Progress, Refusal};
-use super::error::refuse;
 use super::id_table::{Claim, Claimed, IdTable, JobOrder};
 use super::slot::SlotJob;
 use super::slot_arena::{PendingSlot, SlotArena, SlotHandle, MAX_SLOTS};
@@ -238,31 +237,23 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         // [Q2] order: duplicate, closed, full. A read first, so that a resend of a live
         // id (the usual duplicate) is refused without touching the capacity.
         if self.table.holds(&id, |slot| self.slots.state(slot)) {
-            return Err(refuse(
-                &self.stats,
-                EnqueueErrorKind::DuplicateId,
-                id,
-                priority,
-                item,
-            ));
+            return Err(self
+                .stats
+                .refuse(EnqueueErrorKind::DuplicateId, id, priority, item));
         }
         match self.capacity.try_reserve() {
             Ok(()) => self.admit_with_unit(id, priority, item),
-            Err(Refusal::Closed) => Err(refuse(
-                &self.stats,
-                EnqueueErrorKind::Closed,
-                id,
-                priority,
-                item,
-            )),
+            Err(Refusal::Closed) => {
+                Err(self
+                    .stats
+                    .refuse(EnqueueErrorKind::Closed, id, priority, item))
+            }
             Err(Refusal::Full(seen)) => match self.policy {
-                Policy::Reject => Err(refuse(
-                    &self.stats,
-                    EnqueueErrorKind::QueueFull,
-                    id,
-                    priority,
-                    item,
-                )),
+                Policy::Reject => {
+                    Err(self
+                        .stats
+                        .refuse(EnqueueErrorKind::QueueFull, id, priority, item))
+                }
                 Policy::DropLru => self.admit_by_eviction(id, priority, item, seen),
             },
         }
@@ -322,23 +313,15 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         let claim = match self.table.claim(id, None, |slot| self.slots.state(slot)) {
             Claimed::Won(claim) => claim,
             Claimed::Duplicate => {
-                return Err(refuse(
-                    &self.stats,
-                    EnqueueErrorKind::DuplicateId,
-                    id,
-                    priority,
-                    item,
-                ))
+                return Err(self
+                    .stats
+                    .refuse(EnqueueErrorKind::DuplicateId, id, priority, item))
             }
             // More enqueues in flight than the table has room for beyond the live jobs.
             Claimed::Full => {
-                return Err(refuse(
-                    &self.stats,
-                    EnqueueErrorKind::QueueFull,
-                    id,
-                    priority,
-                    item,
-                ))
+                return Err(self
+                    .stats
+                    .refuse(EnqueueErrorKind::QueueFull, id, priority, item))
             }
         };
         let order = self.next_order(priority);
@@ -371,7 +354,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
                 Err(Refusal::Closed) => EnqueueErrorKind::Closed,
             };
             self.table.vacate(claim, &job.id);
-            return Err(refuse(&self.stats, refusal, job.id, priority, job.item));
+            return Err(self.stats.refuse(refusal, job.id, priority, job.item));
         };
         self.table.attach(&claim, pending.handle().index(), order);
         self.publish(pending, priority);
@@ -407,7 +390,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// job back.
     fn refuse_with_unit(&self, kind: EnqueueErrorKind, job: SlotJob<T, I>) -> EnqueueError<T, I> {
         self.free_unit();
-        refuse(&self.stats, kind, job.id, job.priority, job.item)
+        self.stats.refuse(kind, job.id, job.priority, job.item)
     }
 
     /// Gives a unit of capacity back; wakes every waiter when that drains a closed queue.

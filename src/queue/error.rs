@@ -87,17 +87,20 @@ impl<T, I> EnqueueError<T, I> {
     }
 }
 
-/// Counts a refused enqueue in `stats` and builds its error: the one place both queues
-/// refuse through.
-pub(crate) fn refuse<T, I>(
-    stats: &StatsRecorder,
-    kind: EnqueueErrorKind,
-    id: I,
-    priority: Priority,
-    item: T,
-) -> EnqueueError<T, I> {
-    stats.rejected(priority, kind);
-    EnqueueError::new(kind, id, priority, item)
+impl StatsRecorder {
+    /// Counts a refused enqueue and builds its error: the one place both queues refuse
+    /// through (written here, on the queue side, so that `stats` needs nothing of
+    /// `queue`).
+    pub(crate) fn refuse<T, I>(
+        &self,
+        kind: EnqueueErrorKind,
+        id: I,
+        priority: Priority,
+        item: T,
+    ) -> EnqueueError<T, I> {
+        self.rejected(priority, kind);
+        EnqueueError::new(kind, id, priority, item)
+    }
 }
 
 impl<T, I: fmt::Debug> fmt::Debug for EnqueueError<T, I> {

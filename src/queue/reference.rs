@@ -3,7 +3,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use super::error::refuse;
 use super::{
     Admitted, Dequeued, EnqueueError, EnqueueErrorKind, Job, JobId, Policy, Priority,
     TryDequeueError,
@@ -117,22 +116,14 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
         item: T,
     ) -> Result<Admitted<T, I>, EnqueueError<T, I>> {
         if self.live.contains_key(&id) {
-            return Err(refuse(
-                &self.stats,
-                EnqueueErrorKind::DuplicateId,
-                id,
-                priority,
-                item,
-            ));
+            return Err(self
+                .stats
+                .refuse(EnqueueErrorKind::DuplicateId, id, priority, item));
         }
         if self.closed {
-            return Err(refuse(
-                &self.stats,
-                EnqueueErrorKind::Closed,
-                id,
-                priority,
-                item,
-            ));
+            return Err(self
+                .stats
+                .refuse(EnqueueErrorKind::Closed, id, priority, item));
         }
         let mut admitted = Admitted::queued();
         if self.len() >= self.capacity {
@@ -144,13 +135,9 @@ impl<T, I: JobId> InMemoryQueue<T, I> {
             match victim {
                 Some(job) => admitted.evicted = Some(job),
                 None => {
-                    return Err(refuse(
-                        &self.stats,
-                        EnqueueErrorKind::QueueFull,
-                        id,
-                        priority,
-                        item,
-                    ))
+                    return Err(self
+                        .stats
+                        .refuse(EnqueueErrorKind::QueueFull, id, priority, item))
                 }
             }
         }
