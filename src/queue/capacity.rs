@@ -8,7 +8,7 @@
 //! Units held (live jobs plus calls in flight) are `reserved - released`. An enqueue
 //! reserves a unit with a CAS on `admitted` *below* the capacity before it publishes its
 //! job, and the thread that takes a job (dequeue or cancel) gives the unit back with an
-//! add to `released` after its slot CAS; a `DropLru` eviction hands the victim's unit to
+//! add to `released` after its cell CAS; a `DropLru` eviction hands the victim's unit to
 //! the newcomer without touching either count. `released` only grows, so checking the
 //! bound against an older value of it (`released_seen`) overstates the units held and
 //! never admits past the capacity \[C1\]; a producer reads the consumers' line only when
@@ -24,7 +24,7 @@
 //!
 //! # Memory ordering
 //!
-//! The counts guard no other memory: each slot carries its own Release/Acquire pair for
+//! The counts guard no other memory: each cell carries its own Release/Acquire pair for
 //! its payload. The bound follows from the CAS on `admitted` and from `released` only
 //! growing, properties of each atomic's own modification order, so all accesses are
 //! `Relaxed`. The counts are `u64`: at ten billion jobs a second they would wrap after

@@ -3,21 +3,16 @@
 use core::fmt;
 use std::time::{Duration, Instant};
 
-use crossbeam_utils::CachePadded;
-
 use super::capacity::{Capacity, Progress, Refusal};
+use super::cell::CellJob;
 use super::id_table::{Claim, Claimed, IdTable, JobOrder};
-use super::slot::SlotJob;
-use super::slot_arena::{PendingSlot, SlotArena, SlotHandle, MAX_SLOTS};
+use super::lanes::{Lanes, MAX_CAPACITY};
 use super::{
     Admitted, DequeueTimeoutError, Dequeued, EnqueueError, EnqueueErrorKind, Job, JobId, Policy,
     Priority, QueueClosed, TryDequeueError,
 };
 use crate::stats::recorder::StatsRecorder;
-use crate::sync::{AtomicU64, Lane, Ordering, WakeSignal};
-
-/// The bucket of a job whose id is not claimed yet (replaced before it is published).
-const NO_BUCKET: u32 = u32::MAX;
+use crate::sync::WakeSignal;
 
 /// A bounded two-priority job queue shared by producer, canceller and worker threads.
 ///
@@ -46,24 +41,23 @@ const NO_BUCKET: u32 = u32::MAX;
 ///   and both have the same priority, no worker gets `b` before `a` unless `a` was
 ///   canceled or evicted.
 /// * **\[C4\] Priority.** A dequeue never returns a `Batch` job while an `Interactive` job
-///   whose enqueue had returned stayed live for the whole dequeue call, unless that job
-///   was then canceled: a job that another worker has already picked up but not yet
-///   claimed can still lose to `cancel`, and it was invisible to the first dequeue.
+///   whose enqueue had returned stayed live for the whole dequeue call. A dequeue takes
+///   a job with one compare-and-swap on the job's cell, and only then moves its lane's
+///   head on, so no job is ever out of sight while still live.
 /// * **\[C5\] Race-free cancel.** A job is never both returned by `cancel` and handed to a
 ///   worker; once `cancel` returned its payload, no dequeue returns that id.
 /// * **\[C6\] Lock-free hot path.** `enqueue`, `enqueue_item`, `try_dequeue`, `cancel`,
-///   `contains`, `len` and `is_empty` take no lock and never wait for a job: only
-///   [`dequeue_blocking`](Self::dequeue_blocking), [`dequeue_timeout`](Self::dequeue_timeout),
+///   `contains`, `len` and `is_empty` take no lock and never wait for another thread:
+///   only [`dequeue_blocking`](Self::dequeue_blocking), [`dequeue_timeout`](Self::dequeue_timeout),
 ///   [`dequeue_deadline`](Self::dequeue_deadline) and [`dequeue`](Self::dequeue) wait,
-///   and only when there is nothing to take. The id table is ours, sized from the
-///   capacity, with no growth, migration or deferred reclamation; none of its operations
-///   waits for another thread (a reader that stalls only keeps one bucket from being
-///   reused). What the other building blocks do underneath, stated plainly: crossbeam's
-///   `SegQueue` (the lanes, and the free list of job slots) briefly spins while a
-///   concurrent push finishes writing the cell a pop reached; and waking a *sleeping*
-///   worker goes through `event-listener`, which takes its own short internal lock (the
-///   queue calls it only when a worker is listening: otherwise a wake-up costs a fence
-///   and a load).
+///   and only when there is nothing to take. Every structure is the queue's own, sized
+///   from the capacity: no growth, migration, allocation or deferred reclamation. A
+///   dequeue that reaches a cell whose producer is still writing passes it instead of
+///   waiting, and that producer places its job again under a new ticket; so an enqueue
+///   may repeat its placement while dequeues keep passing it, which is lock-free (some
+///   call always completes) rather than wait-free. Waking a *sleeping* worker goes
+///   through `event-listener`, which takes its own short internal lock; the queue calls
+///   it only when a worker is listening (otherwise a wake-up costs a fence and a load).
 /// * **\[C7\] Same id and `DropLru` under contention.** A full `DropLru` queue evicts as
 ///   in \[Q2\], and a refused enqueue never evicts: an enqueue into a full `DropLru`
 ///   queue claims its id before it evicts, so a resend of a live id is refused
@@ -74,12 +68,18 @@ const NO_BUCKET: u32 = u32::MAX;
 ///   unit), there is no victim to evict and the enqueue fails with
 ///   [`QueueFull`](EnqueueErrorKind::QueueFull) rather than wait; so it does, too, if
 ///   more enqueues into a full `DropLru` queue are in flight at once than the capacity
-///   (the id table has room for twice the capacity). The same exception as in \[C4\]
-///   applies to a victim that a worker has picked up and then loses to `cancel`.
-/// * **\[C8\] Memory** (current limit, measured in the tests): jobs live in slots that are
-///   reused, never more than the capacity, but a canceled job's 16-byte handle stays in
-///   its lane until a dequeue or eviction reaches it, so with no consumer the lanes grow
-///   with the number of cancels (by 16 bytes per cancel), not only with the capacity.
+///   (the id table has room for twice the capacity).
+/// * **\[C8\] Memory.** Fixed when the queue is built, O(capacity), and never more: each
+///   job lives in a cell of its lane's ring, and a canceled or evicted job's cell is
+///   reused on the ring's next lap even while no worker dequeues and an older job stays
+///   at the front (a producer leaves a ticket unused when its cell is still held). No
+///   enqueue, dequeue or cancel allocates. `tests/memory_c8.rs` checks it: capacity
+///   1024, a live job at the front of each lane, 10 000 000 enqueue+cancel pairs with no
+///   consumer: 353 136 bytes in use after 1 000 000 pairs and after 10 000 000, the same
+///   as the queue holding 1024 live jobs.
+/// * **`Empty` is exact.** A dequeue answers [`TryDequeueError::Empty`] only if, at some
+///   instant during the call, each lane had no live job when the call looked at it (the
+///   two lanes are looked at one after the other).
 ///
 /// Under concurrency, `snapshot_priority` and `position` are a best-effort view of a
 /// moving queue: jobs whose enqueues overlapped may be listed in either order.
@@ -96,30 +96,28 @@ const NO_BUCKET: u32 = u32::MAX;
 ///
 /// | line | enqueue | dequeue | crosses |
 /// |---|---|---|---|
-/// | id table group (the id's home) | duplicate check, claim (CAS, store, fence, CAS) | vacate (CAS) | yes |
-/// | the job's slot | fill, record the bucket, publish | take (CAS), read the job | yes |
-/// | lane block (one per 31 jobs; the lane's indices stay on each side) | push | pop | yes |
-/// | free-slot list block (one per 31 jobs) | pop | push | yes |
+/// | id table group (the id's home) | duplicate check, claim (CAS, store, fence, CAS), attach (CAS) | vacate (CAS) | yes |
+/// | the job's cell | claim (CAS), write the job, publish (CAS) | take (CAS), read the job, release (CAS) | yes |
 /// | id table entry (id, order) | write | — | no (cancel and snapshots read it) |
 /// | capacity | CAS on the producers' count | add to the consumers' count, fence | no (each side its own line) |
-/// | lane ticket | add (producers only) | — | no |
+/// | lane tail | read, CAS (producers only) | read only when the head's cell is not ready | rarely |
+/// | lane head | — | read, CAS (dequeues only) | no |
 /// | wake signal | fence, read the listener count | — | no (written only by workers going to sleep) |
 /// | stats | own shard | own shard | no |
 ///
-/// Four lines cross per job. The slot and the lane cell are separate lines, and the
-/// free-slot list adds its own; a design that keeps each job in its lane cell would
-/// move two.
+/// Two lines cross per job: the id's table group and the job's cell (one 64-byte line
+/// per cell, so neighbouring jobs never share one).
 ///
 /// # Memory ordering
 ///
-/// Each job's payload is written before its slot is published with a `Release` store
-/// and read only by the winner of the slot's `Acquire` compare-and-swap, so everything
-/// the producer wrote before `enqueue` is visible to the worker that dequeues the job.
-/// Slots are reused, not allocated per job: the winner of a job gives its slot back
-/// through a free list whose push happens before the pop that hands the slot on, so
-/// the next job's writes come after the previous owner is done with it. A job is named
-/// by slot *and* generation, so a lane's leftover handle of a canceled job never takes
-/// the job that reuses its slot.
+/// Each job's payload is written into its cell before the cell is published with a
+/// `Release` compare-and-swap and read only by the winner of the cell's `Acquire`
+/// compare-and-swap, so everything the producer wrote before `enqueue` is visible to the
+/// worker that dequeues the job. Cells are reused lap after lap: the owner of a job frees
+/// its cell with a `Release` store that the next producer's claim reads with `Acquire`,
+/// so the next job's writes come after the previous owner is done with it. A cell's word
+/// carries the ticket of the job it holds, so a compare-and-swap based on an old read
+/// never takes the job that reuses the cell.
 ///
 /// # Examples
 ///
@@ -175,12 +173,9 @@ const NO_BUCKET: u32 = u32::MAX;
 /// ```
 pub struct ConcurrentQueue<T = (), I = u64> {
     capacity: Capacity,
-    lanes: [Lane<SlotHandle>; 2],
+    /// The jobs themselves, in one ring of cells per priority, sized from the capacity.
+    lanes: Lanes<T, I>,
     table: IdTable<I>,
-    /// Where the jobs are: one slot per live job, reused (not allocated per job).
-    slots: SlotArena<T, I>,
-    /// Per-lane admission counters, for snapshot and position order.
-    tickets: [CachePadded<AtomicU64>; 2],
     signal: WakeSignal,
     policy: Policy,
     stats: StatsRecorder,
@@ -190,23 +185,20 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// A queue that holds at most `capacity` live jobs and applies `policy` when full.
     ///
     /// `capacity` 0 is allowed: every enqueue is refused with `QueueFull` \[Q1\].
-    /// Capacities above `u32::MAX` (or `usize::MAX / 2` on 32-bit targets) are clamped
-    /// to it: the queue's slots are numbered in 32 bits. The id table is allocated here,
-    /// up front: two buckets per unit of capacity, 25 bytes each for `u64` ids (about
-    /// 51 KB for a capacity of 1024; a capacity of `u32::MAX` would ask for about
-    /// 200 GiB, and an allocation that fails aborts the process). Memory for the slots is
-    /// taken as the queue fills.
+    /// Capacities above 2<sup>29</sup> are clamped to it: the cells are numbered in 32
+    /// bits. All the queue's memory is allocated here, up front, and nothing is allocated
+    /// afterwards: per lane a ring of `(2 × capacity).next_power_of_two()` cells of at
+    /// least 64 bytes (a cell holds its job: the payload, the id, the admission time),
+    /// and the id table, two buckets per unit of capacity, 25 bytes each for `u64` ids.
+    /// For a capacity of 1024 and `T = ()` that is 353 KB in all (345 bytes per unit of
+    /// capacity); a capacity of one million takes about 330 MB, and an allocation that
+    /// fails aborts the process. Size the capacity to the jobs the queue should hold.
     pub fn with_capacity_policy(capacity: usize, policy: Policy) -> Self {
-        let capacity = capacity.min(MAX_SLOTS);
+        let capacity = capacity.min(MAX_CAPACITY);
         ConcurrentQueue {
             capacity: Capacity::new(capacity),
-            lanes: [Lane::new(), Lane::new()],
+            lanes: Lanes::with_capacity(capacity),
             table: IdTable::with_capacity(capacity),
-            slots: SlotArena::with_limit(capacity),
-            tickets: [
-                CachePadded::new(AtomicU64::new(0)),
-                CachePadded::new(AtomicU64::new(0)),
-            ],
             signal: WakeSignal::new(),
             policy,
             stats: StatsRecorder::sharded(),
@@ -236,7 +228,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     ) -> Result<Admitted<T, I>, EnqueueError<T, I>> {
         // [Q2] order: duplicate, closed, full. A read first, so that a resend of a live
         // id (the usual duplicate) is refused without touching the capacity.
-        if self.table.holds(&id, |slot| self.slots.state(slot)) {
+        if self.table.holds(&id, |cell| self.lanes.state(cell)) {
             return Err(self
                 .stats
                 .refuse(EnqueueErrorKind::DuplicateId, id, priority, item));
@@ -259,45 +251,31 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         }
     }
 
-    /// Admits with a unit of capacity held: fills a slot, claims the id with the job
-    /// attached, publishes. A lost claim gives the slot and the unit back; nothing was
-    /// evicted.
+    /// Admits with a unit of capacity held: claims the id, then places the job. A lost
+    /// claim gives the unit back; nothing was evicted.
     fn admit_with_unit(
         &self,
         id: I,
         priority: Priority,
         item: T,
     ) -> Result<Admitted<T, I>, EnqueueError<T, I>> {
-        let order = self.next_order(priority);
-        let pending = match self
-            .slots
-            .insert(self.slot_job(id, priority, NO_BUCKET, item))
-        {
-            Ok(pending) => pending,
-            Err(job) => {
-                // Unreachable while every slot holder holds a unit (slot_arena.rs); if
-                // it ever happens, refuse like a full queue instead of panicking.
-                debug_assert!(false, "slot arena exhausted while holding a unit");
-                return Err(self.refuse_with_unit(EnqueueErrorKind::QueueFull, job));
-            }
-        };
-        let slot = pending.handle().index();
-        let state = |slot| self.slots.state(slot);
-        match self.table.claim(id, Some((slot, order)), state) {
-            Claimed::Won(claim) => {
-                self.slots.set_bucket(&pending, claim.bucket());
-                self.publish(pending, priority);
-                Ok(Admitted::queued())
-            }
+        let claim = match self.table.claim(id, None, |cell| self.lanes.state(cell)) {
+            Claimed::Won(claim) => claim,
             Claimed::Duplicate => {
-                let job = self.slots.abandon(pending);
-                Err(self.refuse_with_unit(EnqueueErrorKind::DuplicateId, job))
+                return Err(self.refuse_with_unit(
+                    EnqueueErrorKind::DuplicateId,
+                    id,
+                    priority,
+                    item,
+                ))
             }
             Claimed::Full => {
-                let job = self.slots.abandon(pending);
-                Err(self.refuse_with_unit(EnqueueErrorKind::QueueFull, job))
+                return Err(self.refuse_with_unit(EnqueueErrorKind::QueueFull, id, priority, item))
             }
-        }
+        };
+        let job = self.cell_job(id, claim.bucket(), item);
+        self.place(claim, priority, job);
+        Ok(Admitted::queued())
     }
 
     /// Admits into a full `DropLru` queue: claims the id *first*, so that an enqueue
@@ -310,7 +288,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         item: T,
         mut seen: Progress,
     ) -> Result<Admitted<T, I>, EnqueueError<T, I>> {
-        let claim = match self.table.claim(id, None, |slot| self.slots.state(slot)) {
+        let claim = match self.table.claim(id, None, |cell| self.lanes.state(cell)) {
             Claimed::Won(claim) => claim,
             Claimed::Duplicate => {
                 return Err(self
@@ -324,28 +302,16 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
                     .refuse(EnqueueErrorKind::QueueFull, id, priority, item))
             }
         };
-        let order = self.next_order(priority);
-        let job = self.slot_job(id, priority, claim.bucket(), item);
-        let (pending, evicted) = loop {
-            if let Some((victim, slot)) = self.evict_oldest() {
-                // The victim's unit and slot pass to the newcomer: the capacity word is
-                // untouched, and the slot (taken, its entry vacated) is filled at once.
-                break (self.slots.reuse(slot, job), Some(victim));
+        let evicted = loop {
+            if let Some(victim) = self.evict_oldest() {
+                // The victim's unit of capacity passes to the newcomer.
+                break Some(victim);
             }
             // No victim: every unit is held by a call in flight [C7]. Look at the
             // capacity again only if the word moved meanwhile (another thread made
             // progress); it may have a unit free now.
             let refusal = match self.capacity.try_reserve() {
-                Ok(()) => match self.slots.insert(job) {
-                    Ok(pending) => break (pending, None),
-                    Err(job) => {
-                        // Unreachable while every slot holder holds a unit (see
-                        // `admit_with_unit`).
-                        debug_assert!(false, "slot arena exhausted while holding a unit");
-                        self.table.vacate(claim, &job.id);
-                        return Err(self.refuse_with_unit(EnqueueErrorKind::QueueFull, job));
-                    }
-                },
+                Ok(()) => break None,
                 Err(Refusal::Full(now)) if now != seen => {
                     seen = now;
                     continue;
@@ -353,44 +319,61 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
                 Err(Refusal::Full(_)) => EnqueueErrorKind::QueueFull,
                 Err(Refusal::Closed) => EnqueueErrorKind::Closed,
             };
-            self.table.vacate(claim, &job.id);
-            return Err(self.stats.refuse(refusal, job.id, priority, job.item));
+            self.table.vacate(claim, &id);
+            return Err(self.stats.refuse(refusal, id, priority, item));
         };
-        self.table.attach(&claim, pending.handle().index(), order);
-        self.publish(pending, priority);
+        let job = self.cell_job(id, claim.bucket(), item);
+        self.place(claim, priority, job);
         Ok(Admitted { evicted })
     }
 
-    fn slot_job(&self, id: I, priority: Priority, bucket: u32, item: T) -> SlotJob<T, I> {
-        SlotJob {
+    fn cell_job(&self, id: I, bucket: u32, item: T) -> CellJob<T, I> {
+        CellJob {
             id,
-            priority,
             enqueued_at: Instant::now(),
             bucket,
             item,
         }
     }
 
-    /// The job's place in its lane's admission order, for snapshots.
-    fn next_order(&self, priority: Priority) -> JobOrder {
-        // Relaxed: the ticket only orders snapshots; uniqueness comes from the RMW.
-        let ticket = self.tickets[priority.index()].fetch_add(1, Ordering::Relaxed);
-        JobOrder { priority, ticket }
-    }
-
-    /// Makes an admitted job live and reachable, and wakes a worker.
-    fn publish(&self, pending: PendingSlot, priority: Priority) {
+    /// Places an admitted job (its id claimed, a unit of capacity held) in its lane,
+    /// makes it live and wakes a worker. If a dequeue passes the job's cell while it is
+    /// being written, the job is placed again under a new ticket: its enqueue had not
+    /// returned, so no order is broken.
+    fn place(&self, claim: Claim, priority: Priority, mut job: CellJob<T, I>) {
         self.stats.enqueued(priority);
-        let handle = self.slots.publish(pending);
-        self.lanes[priority.index()].push(handle);
+        loop {
+            let claimed = self.lanes.claim_and_write(priority, job);
+            let order = JobOrder {
+                priority,
+                ticket: claimed.ticket(),
+            };
+            self.table.attach(&claim, claimed.cell(), order);
+            match self.lanes.publish(claimed) {
+                Ok(()) => break,
+                Err(skipped) => {
+                    // Off the passed cell before it is freed: a reader that reaches the
+                    // cell through the entry must find this job, not the cell's next.
+                    self.table.detach(&claim);
+                    job = self.lanes.take_back(&skipped);
+                    self.lanes.release_skipped(skipped);
+                }
+            }
+        }
         self.signal.notify_one();
     }
 
     /// Refuses an enqueue that holds a unit of capacity: frees the unit and hands the
     /// job back.
-    fn refuse_with_unit(&self, kind: EnqueueErrorKind, job: SlotJob<T, I>) -> EnqueueError<T, I> {
+    fn refuse_with_unit(
+        &self,
+        kind: EnqueueErrorKind,
+        id: I,
+        priority: Priority,
+        item: T,
+    ) -> EnqueueError<T, I> {
         self.free_unit();
-        self.stats.refuse(kind, job.id, job.priority, job.item)
+        self.stats.refuse(kind, id, priority, item)
     }
 
     /// Gives a unit of capacity back; wakes every waiter when that drains a closed queue.
@@ -401,55 +384,28 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     }
 
     /// Takes the oldest live `Batch` job, else the oldest live `Interactive` job, as an
-    /// eviction, and keeps its slot for the caller (see [`take_keeping_slot`]). Handles
-    /// of jobs already gone, met on the way, are dropped.
-    ///
-    /// [`take_keeping_slot`]: Self::take_keeping_slot
-    fn evict_oldest(&self) -> Option<(Job<T, I>, SlotHandle)> {
+    /// eviction. Its unit of capacity stays with the caller.
+    fn evict_oldest(&self) -> Option<Job<T, I>> {
         for priority in [Priority::Batch, Priority::Interactive] {
-            while let Some(handle) = self.lanes[priority.index()].pop() {
-                if let Some(job) = self.take_keeping_slot(handle) {
-                    self.stats.evicted(priority);
-                    let job = Job {
-                        id: job.id,
-                        priority,
-                        item: job.item,
-                    };
-                    return Some((job, handle));
-                }
-                // The handle of a canceled or evicted job: look at the next one.
+            if let Some(job) = self.take_front(priority) {
+                self.stats.evicted(priority);
+                return Some(Job {
+                    id: job.id,
+                    priority,
+                    item: job.item,
+                });
             }
         }
         None
     }
 
-    /// Takes the front live job of `priority`'s lane, dropping the handles of jobs
-    /// already gone that it meets first, and gives its slot back. The capacity unit
-    /// stays with the caller.
-    fn take_front(&self, priority: Priority) -> Option<SlotJob<T, I>> {
-        while let Some(handle) = self.lanes[priority.index()].pop() {
-            if let Some(job) = self.take(handle) {
-                return Some(job);
-            }
-            // The handle of a canceled or evicted job: look at the next one.
-        }
-        None
-    }
-
-    /// Takes the job `handle` names if this call wins it and gives its slot back. The
-    /// unit stays with the caller.
-    fn take(&self, handle: SlotHandle) -> Option<SlotJob<T, I>> {
-        let job = self.take_keeping_slot(handle)?;
-        self.slots.recycle(handle);
-        Some(job)
-    }
-
-    /// Takes the job `handle` names if this call wins it and vacates its id table entry;
-    /// the slot stays with the caller, who refills or recycles it (after the vacate:
-    /// id_table.rs relies on that order).
-    fn take_keeping_slot(&self, handle: SlotHandle) -> Option<SlotJob<T, I>> {
-        let job = self.slots.take(handle)?;
+    /// Takes the front live job of `priority`'s lane, vacates its id and frees its cell.
+    /// The unit of capacity stays with the caller.
+    fn take_front(&self, priority: Priority) -> Option<CellJob<T, I>> {
+        let (job, taken) = self.lanes.take_front(priority)?;
         self.table.vacate(Claim::from_bucket(job.bucket), &job.id);
+        // After the vacate: id_table.rs relies on that order.
+        self.lanes.release(taken);
         Some(job)
     }
 
@@ -589,19 +545,21 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     }
 
     /// Removes the live job `id` and returns its payload; `None` if `id` is not live
-    /// \[Q4\], \[C5\]. O(1) expected: the id table finds the slot; the dead handle is dropped
-    /// when it reaches the front of its lane. A job whose enqueue has not returned yet
-    /// may not be live yet: `None`.
+    /// \[Q4\], \[C5\]. O(1) expected: the id table finds the job's cell, and the cell is
+    /// free for reuse at once. A job whose enqueue has not returned yet may not be live
+    /// yet: `None`.
     pub fn cancel(&self, id: &I) -> Option<T> {
         loop {
-            let found = self.table.find(id, |slot| self.slots.state(slot))?;
+            let found = self.table.find(id, |cell| self.lanes.state(cell))?;
             if !found.state.is_queued() {
                 // Its enqueue is still in flight: not admitted yet.
                 return None;
             }
-            let handle = SlotHandle::new(found.slot, found.state.generation());
-            if let Some(job) = self.take(handle) {
-                self.stats.canceled(job.priority);
+            if let Some((job, taken)) = self.lanes.take(found.cell, found.state.ticket()) {
+                self.table.vacate(Claim::from_bucket(job.bucket), &job.id);
+                // After the vacate: id_table.rs relies on that order.
+                self.lanes.release(taken);
+                self.stats.canceled(found.order.priority);
                 self.free_unit();
                 return Some(job.item);
             }
@@ -615,7 +573,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     pub fn snapshot_priority(&self, priority: Priority) -> Vec<I> {
         let mut live = Vec::new();
         self.table.for_each(
-            |slot| self.slots.state(slot),
+            |cell| self.lanes.state(cell),
             |id, found| {
                 if found.order.priority == priority && found.state.is_queued() {
                     live.push((found.order.ticket, id));
@@ -629,13 +587,13 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// How many live jobs would be dequeued before `id`, or `None` if `id` is not live
     /// \[Q6\]. O(C): a pass over the id table.
     pub fn position(&self, id: &I) -> Option<usize> {
-        let target = self.table.find(id, |slot| self.slots.state(slot))?;
+        let target = self.table.find(id, |cell| self.lanes.state(cell))?;
         if !target.state.is_queued() {
             return None;
         }
         let mut ahead = 0;
         self.table.for_each(
-            |slot| self.slots.state(slot),
+            |cell| self.lanes.state(cell),
             |_, entry| {
                 if entry.bucket == target.bucket || !entry.state.is_queued() {
                     return;
@@ -654,7 +612,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// [`DuplicateId`](EnqueueErrorKind::DuplicateId) now. That is a live job, or one
     /// whose enqueue is in flight (claimed the id, not yet returned). O(1) expected.
     pub fn contains(&self, id: &I) -> bool {
-        self.table.holds(id, |slot| self.slots.state(slot))
+        self.table.holds(id, |cell| self.lanes.state(cell))
     }
 
     /// The number of live jobs, counting admissions in flight; never more than

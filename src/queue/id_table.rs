@@ -1,6 +1,6 @@
 //! The id table: which ids hold a job, and where each job is.
 //!
-//! It refuses duplicate ids exactly, lets `cancel` find a job's slot without searching
+//! It refuses duplicate ids exactly, lets `cancel` find a job's cell without searching
 //! the lanes, and serves `snapshot_priority` and `position`. It is sized from the
 //! queue's capacity when the queue is built and never grows, migrates, allocates or
 //! defers any reclamation afterwards; every operation is lock-free.
@@ -30,7 +30,7 @@
 //!                                      Beaten ───────────── vacate ─────────▶ Empty
 //! ```
 //!
-//! The word packs the state, the tag, a *pin count* and the job's slot index (0: no job
+//! The word packs the state, the tag, a *pin count* and the job's cell index (0: no job
 //! attached yet). Only the claimer writes a bucket's id and order, while the bucket is
 //! `Writing`; a reader that must compare ids first *pins* the bucket (adds to the pin
 //! count with a CAS that requires `Pending` or `Confirmed`), reads the id, then unpins.
@@ -67,13 +67,16 @@
 //!
 //! # Whose entry is whose
 //!
-//! A `Confirmed` entry is *attached* to its job's slot (the slot index in the word) when
-//! the slot is filled. The job's generation is read from the slot itself: whoever takes a
-//! job out vacates its entry *before* it gives the slot back, and a slot's refill is a
-//! `Release` store, so a reader that reads the entry, then the slot's word, then the
-//! entry again (unchanged) read a word of that very job, or of its slot freshly freed.
-//! Who vacates: the taker of the job (dequeue, cancel, eviction), or the enqueuer whose
-//! claim was refused or whose admission failed afterwards.
+//! A `Confirmed` entry is *attached* to its job's cell (the cell's number in the word)
+//! once the enqueuer has claimed the cell, and detached again if the enqueuer has to
+//! place the job in another cell. The job's state is read from the cell itself: whoever
+//! takes a job out vacates its entry *before* it frees the cell (an enqueuer detaches
+//! before it frees a cell it gives up), and a cell is freed with a `Release` CAS that
+//! every later change of the cell's word (all read-modify-writes) carries on, so a
+//! reader that reads the entry, then the cell's word, then the entry again (unchanged)
+//! read a word of that very job, or of its cell freshly freed. Who vacates: the taker of
+//! the job (dequeue, cancel, eviction), or the enqueuer whose claim was refused or whose
+//! admission failed afterwards.
 //!
 //! # Memory ordering
 //!
@@ -104,7 +107,7 @@ const TAG_MASK: u64 = (1 << 13) - 1;
 const PIN_SHIFT: u32 = 16;
 const PIN: u64 = 1 << PIN_SHIFT;
 const PINS_MASK: u64 = 0xFFFF << PIN_SHIFT;
-const SLOT_SHIFT: u32 = 32;
+const CELL_SHIFT: u32 = 32;
 
 const fn state_of(word: u64) -> u64 {
     word & STATE_MASK
@@ -114,22 +117,22 @@ const fn tag_of(word: u64) -> u64 {
     (word >> TAG_SHIFT) & TAG_MASK
 }
 
-/// The attached slot, if any.
-const fn slot_of(word: u64) -> Option<u32> {
-    match (word >> SLOT_SHIFT) as u32 {
+/// The attached cell, if any.
+const fn cell_of(word: u64) -> Option<u32> {
+    match (word >> CELL_SHIFT) as u32 {
         0 => None,
         stored => Some(stored - 1),
     }
 }
 
-/// A word with `state`, `tag` and `slot`, and the pins of `pins_from`.
-const fn pack(state: u64, tag: u64, slot: Option<u32>, pins_from: u64) -> u64 {
-    let slot = match slot {
-        // Slot indices are below `u32::MAX` (`MAX_SLOTS`), so `index + 1` fits.
-        Some(index) => (index as u64 + 1) << SLOT_SHIFT,
+/// A word with `state`, `tag` and `cell`, and the pins of `pins_from`.
+const fn pack(state: u64, tag: u64, cell: Option<u32>, pins_from: u64) -> u64 {
+    let cell = match cell {
+        // Cell numbers are below `u32::MAX` (`MAX_CELLS`), so `index + 1` fits.
+        Some(index) => (index as u64 + 1) << CELL_SHIFT,
         None => 0,
     };
-    slot | (pins_from & PINS_MASK) | (tag << TAG_SHIFT) | state
+    cell | (pins_from & PINS_MASK) | (tag << TAG_SHIFT) | state
 }
 
 /// The word with another state, everything else kept.
@@ -162,7 +165,7 @@ impl JobOrder {
 }
 
 /// The state of the job an entry is attached to, as read by the table's caller from the
-/// job's slot. The table only needs to know whether the job still holds its id.
+/// job's cell. The table only needs to know whether the job still holds its id.
 pub(crate) trait JobState: Copy {
     /// `true` while the job holds its id (pending or queued).
     fn is_live(self) -> bool;
@@ -214,11 +217,11 @@ pub(crate) enum Claimed {
     Full,
 }
 
-/// A live job found under an id: its bucket, slot and order.
+/// A live job found under an id: its bucket, cell and order.
 #[derive(Copy, Clone, Debug)]
 pub(crate) struct Found<S> {
     pub(crate) bucket: u32,
-    pub(crate) slot: u32,
+    pub(crate) cell: u32,
     pub(crate) state: S,
     pub(crate) order: JobOrder,
 }
@@ -293,13 +296,13 @@ impl<I: Copy + Eq + Hash> IdTable<I> {
         groups
     }
 
-    /// Claims `id` (module docs). `attach`: the job's slot and order when the job is
-    /// already in its slot; otherwise attach them later with [`attach`](Self::attach).
+    /// Claims `id` (module docs). `attach`: the job's cell and order when the job is
+    /// already in its cell; otherwise attach them later with [`attach`](Self::attach).
     pub(crate) fn claim<S: JobState>(
         &self,
         id: I,
         attach: Option<(u32, JobOrder)>,
-        slot_state: impl Fn(u32) -> S,
+        cell_state: impl Fn(u32) -> S,
     ) -> Claimed {
         let (home, tag) = self.home_and_tag(&id);
         let Some(bucket) = self.occupy(home, tag) else {
@@ -311,20 +314,20 @@ impl<I: Copy + Eq + Hash> IdTable<I> {
         entry.id.with_mut(|cell| unsafe {
             (*cell).write(id);
         });
-        let slot_index = attach.map(|(slot, order)| {
+        let cell_index = attach.map(|(cell, order)| {
             // Relaxed: published by the Release store of the word below.
             entry.order.store(order.pack(), Ordering::Relaxed);
-            slot
+            cell
         });
         // Release: pinning readers see the id and order written above.
         self.word(bucket)
-            .store(pack(PENDING, tag, slot_index, 0), Ordering::Release);
+            .store(pack(PENDING, tag, cell_index, 0), Ordering::Release);
         // The claim argument's single order (module docs): of two claims of one id, the
         // one whose fence comes first has its publication (and the overflow counts it
         // raised) seen by the other's scan, which comes after the other's fence.
         fence(Ordering::SeqCst);
 
-        if self.has_winning_rival(&id, home, tag, bucket, &slot_state) {
+        if self.has_winning_rival(&id, home, tag, bucket, &cell_state) {
             self.vacate(
                 Claim {
                     bucket: bucket as u32,
@@ -364,13 +367,26 @@ impl<I: Copy + Eq + Hash> IdTable<I> {
         }
     }
 
-    /// Attaches a won claim that had no job yet to the job's slot.
-    pub(crate) fn attach(&self, claim: &Claim, slot: u32, order: JobOrder) {
+    /// Attaches a won claim to the job's cell (a claim with no job yet, or one
+    /// [detached](Self::detach) from an earlier cell).
+    pub(crate) fn attach(&self, claim: &Claim, cell: u32, order: JobOrder) {
+        self.set_cell(claim, Some(cell), Some(order));
+    }
+
+    /// Takes a won claim off its job's cell: the id stays held by an enqueue in flight,
+    /// and no reader reaches the cell through the entry any more.
+    pub(crate) fn detach(&self, claim: &Claim) {
+        self.set_cell(claim, None, None);
+    }
+
+    fn set_cell(&self, claim: &Claim, cell: Option<u32>, order: Option<JobOrder>) {
         let bucket = claim.bucket as usize;
-        // Relaxed: published by the Release CAS below.
-        self.entries[bucket]
-            .order
-            .store(order.pack(), Ordering::Relaxed);
+        if let Some(order) = order {
+            // Relaxed: published by the Release CAS below.
+            self.entries[bucket]
+                .order
+                .store(order.pack(), Ordering::Relaxed);
+        }
         let word = self.word(bucket);
         // Relaxed: the CAS re-validates.
         let mut current = word.load(Ordering::Relaxed);
@@ -380,8 +396,8 @@ impl<I: Copy + Eq + Hash> IdTable<I> {
                 CONFIRMED,
                 "attached a claim not confirmed"
             );
-            let attached = pack(CONFIRMED, tag_of(current), Some(slot), current);
-            // Release: a reader that sees the slot also sees the order written above.
+            let attached = pack(CONFIRMED, tag_of(current), cell, current);
+            // Release: a reader that sees the cell also sees the order written above.
             match word.compare_exchange_weak(
                 current,
                 attached,
@@ -429,30 +445,30 @@ impl<I: Copy + Eq + Hash> IdTable<I> {
     }
 
     /// The live job that holds `id`, if any: the first attached `Confirmed` entry of
-    /// `id` whose job's state (read by `slot_state`) is live while the entry stays.
+    /// `id` whose job's state (read by `cell_state`) is live while the entry stays.
     pub(crate) fn find<S: JobState>(
         &self,
         id: &I,
-        slot_state: impl Fn(u32) -> S,
+        cell_state: impl Fn(u32) -> S,
     ) -> Option<Found<S>> {
         let (home, tag) = self.home_and_tag(id);
         let mut found = None;
         self.probe(home, |bucket| {
             // Acquire: see `pin`.
             let word = self.word(bucket).load(Ordering::Acquire);
-            if tag_of(word) != tag || state_of(word) != CONFIRMED || slot_of(word).is_none() {
+            if tag_of(word) != tag || state_of(word) != CONFIRMED || cell_of(word).is_none() {
                 return true;
             }
             found = self.read_pinned(bucket, |pinned, entry_id, order| {
-                let slot = slot_of(pinned)?;
+                let cell = cell_of(pinned)?;
                 if entry_id != *id {
                     return None;
                 }
-                let slot_state = slot_state(slot);
-                (slot_state.is_live() && self.still(bucket, pinned)).then_some(Found {
+                let cell_state = cell_state(cell);
+                (cell_state.is_live() && self.still(bucket, pinned)).then_some(Found {
                     bucket: bucket as u32,
-                    slot,
-                    state: slot_state,
+                    cell,
+                    state: cell_state,
                     order,
                 })
             });
@@ -463,7 +479,7 @@ impl<I: Copy + Eq + Hash> IdTable<I> {
 
     /// `true` if a `Confirmed` entry of `id` holds it: its job is live, or it is an
     /// enqueue in flight that has not attached its job yet.
-    pub(crate) fn holds<S: JobState>(&self, id: &I, slot_state: impl Fn(u32) -> S) -> bool {
+    pub(crate) fn holds<S: JobState>(&self, id: &I, cell_state: impl Fn(u32) -> S) -> bool {
         let (home, tag) = self.home_and_tag(id);
         let mut holds = false;
         self.probe(home, |bucket| {
@@ -474,7 +490,7 @@ impl<I: Copy + Eq + Hash> IdTable<I> {
             }
             holds = self
                 .read_pinned(bucket, |pinned, entry_id, _| {
-                    (entry_id == *id && self.is_held(bucket, pinned, &slot_state)).then_some(())
+                    (entry_id == *id && self.is_held(bucket, pinned, &cell_state)).then_some(())
                 })
                 .is_some();
             !holds
@@ -482,28 +498,28 @@ impl<I: Copy + Eq + Hash> IdTable<I> {
         holds
     }
 
-    /// Calls `f` with the id, slot state and order of every attached `Confirmed` entry
-    /// whose job `slot_state` reports live. A moment's view of a moving table.
+    /// Calls `f` with the id, cell state and order of every attached `Confirmed` entry
+    /// whose job `cell_state` reports live. A moment's view of a moving table.
     pub(crate) fn for_each<S: JobState>(
         &self,
-        slot_state: impl Fn(u32) -> S,
+        cell_state: impl Fn(u32) -> S,
         mut f: impl FnMut(I, Found<S>),
     ) {
         for bucket in 0..self.entries.len() {
             // Acquire: see `pin`.
             let word = self.word(bucket).load(Ordering::Acquire);
-            if state_of(word) != CONFIRMED || slot_of(word).is_none() {
+            if state_of(word) != CONFIRMED || cell_of(word).is_none() {
                 continue;
             }
             let seen = self.read_pinned(bucket, |pinned, id, order| {
-                let slot = slot_of(pinned)?;
-                let slot_state = slot_state(slot);
-                (slot_state.is_live() && self.still(bucket, pinned)).then_some((
+                let cell = cell_of(pinned)?;
+                let cell_state = cell_state(cell);
+                (cell_state.is_live() && self.still(bucket, pinned)).then_some((
                     id,
                     Found {
                         bucket: bucket as u32,
-                        slot,
-                        state: slot_state,
+                        cell,
+                        state: cell_state,
                         order,
                     },
                 ))
@@ -520,19 +536,20 @@ impl<I: Copy + Eq + Hash> IdTable<I> {
         &self,
         bucket: usize,
         pinned: u64,
-        slot_state: impl Fn(u32) -> S,
+        cell_state: impl Fn(u32) -> S,
     ) -> bool {
-        match slot_of(pinned) {
+        match cell_of(pinned) {
             None => true,
-            Some(slot) => slot_state(slot).is_live() && self.still(bucket, pinned),
+            Some(cell) => cell_state(cell).is_live() && self.still(bucket, pinned),
         }
     }
 
     /// `true` if the bucket still holds the entry read as `pinned` (pins aside): the
-    /// validation after reading the attached slot's word (module docs).
+    /// validation after reading the attached cell's word (module docs).
     fn still(&self, bucket: usize, pinned: u64) -> bool {
-        // Acquire: orders the slot read before this one (the slot's refill is a Release
-        // store that comes after the vacate, so a refill seen implies the vacate seen).
+        // Acquire: orders the cell read before this one (a cell is freed with a Release
+        // CAS after the vacate, and later writes to its word continue that release
+        // sequence, so a later job seen in the cell implies the vacate seen).
         let now = self.word(bucket).load(Ordering::Acquire);
         now & !PINS_MASK == pinned & !PINS_MASK
     }
@@ -545,7 +562,7 @@ impl<I: Copy + Eq + Hash> IdTable<I> {
         home: usize,
         tag: u64,
         mine: usize,
-        slot_state: &impl Fn(u32) -> S,
+        cell_state: &impl Fn(u32) -> S,
     ) -> bool {
         let my_distance = self.distance(home, mine);
         let mut lose = false;
@@ -564,9 +581,9 @@ impl<I: Copy + Eq + Hash> IdTable<I> {
                         return None;
                     }
                     let rival_wins = match state_of(pinned) {
-                        CONFIRMED => self.is_held(bucket, pinned, slot_state),
+                        CONFIRMED => self.is_held(bucket, pinned, cell_state),
                         _ if self.distance(home, bucket) < my_distance => true,
-                        _ => self.beat(bucket, slot_state),
+                        _ => self.beat(bucket, cell_state),
                     };
                     rival_wins.then_some(())
                 })
@@ -578,14 +595,14 @@ impl<I: Copy + Eq + Hash> IdTable<I> {
 
     /// Beats the farther `Pending` rival in `bucket` (pinned by this thread); `true` if
     /// it confirmed first and holds the id.
-    fn beat<S: JobState>(&self, bucket: usize, slot_state: &impl Fn(u32) -> S) -> bool {
+    fn beat<S: JobState>(&self, bucket: usize, cell_state: &impl Fn(u32) -> S) -> bool {
         let word = self.word(bucket);
         // Relaxed: the CAS re-validates.
         let mut current = word.load(Ordering::Relaxed);
         loop {
             match state_of(current) {
                 PENDING => {}
-                CONFIRMED => return self.is_held(bucket, current, slot_state),
+                CONFIRMED => return self.is_held(bucket, current, cell_state),
                 // Beaten by someone else, or gone: no rival any more.
                 _ => return false,
             }
@@ -616,7 +633,7 @@ impl<I: Copy + Eq + Hash> IdTable<I> {
         // again until the pin is gone (a claimer only occupies unpinned buckets).
         let id = entry.id.with(|cell| unsafe { (*cell).assume_init_read() });
         // Acquire: the order is written before the word that published it (claim, or
-        // the attach CAS whose slot the pinned word shows).
+        // the attach CAS whose cell the pinned word shows).
         let order = JobOrder::unpack(entry.order.load(Ordering::Acquire));
         let result = read(pinned, id, order);
         // Release: this pin's reads happen before the next claimer's writes.
@@ -755,12 +772,12 @@ mod tests {
         Live(true)
     }
 
-    fn won<I: Copy + Eq + Hash>(table: &IdTable<I>, id: I, slot: u32) -> Claim {
+    fn won<I: Copy + Eq + Hash>(table: &IdTable<I>, id: I, cell: u32) -> Claim {
         let order = JobOrder {
             priority: Priority::Batch,
-            ticket: u64::from(slot),
+            ticket: u64::from(cell),
         };
-        match table.claim(id, Some((slot, order)), live) {
+        match table.claim(id, Some((cell, order)), live) {
             Claimed::Won(claim) => claim,
             other => panic!("claim of a free id: {other:?}"),
         }
@@ -790,7 +807,7 @@ mod tests {
         let found = table
             .find(&id, live)
             .expect("a claimed, attached id is found");
-        assert_eq!((found.bucket, found.slot), (claim.bucket(), 3));
+        assert_eq!((found.bucket, found.cell), (claim.bucket(), 3));
         assert_eq!(found.order.ticket, 3);
         assert!(table.holds(&id, live));
         assert!(matches!(table.claim(id, None, live), Claimed::Duplicate));

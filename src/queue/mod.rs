@@ -7,13 +7,13 @@
 //!   its hot path, with the guarantees \[C1\]–\[C8\] under concurrency.
 //!
 //! Where each part of the concurrent queue lives: `concurrent.rs` (the operations),
-//! `slot.rs` (the per-job state machine that decides who owns a payload),
-//! `slot_arena.rs` (where the slots live: reused by generation, not allocated per job),
+//! `cell.rs` (one place in a lane and the state machine that decides who owns its job),
+//! `lanes.rs` (one ring of cells per priority, sized from the capacity, reused lap after
+//! lap),
 //! `capacity.rs` (the live-job bound and the closed flag) and `id_table.rs` (which ids
 //! hold a job and where it is: duplicates, cancel, snapshots; sized from the capacity).
-//! The lanes (the FIFO of one priority's job handles) and the wake signal that workers
-//! sleep on are concurrency building blocks, in the crate's `sync` module. The loom
-//! models of the protocol are in `queue/tests/`.
+//! The wake signal that workers sleep on is a concurrency building block, in the
+//! crate's `sync` module. The loom models of the protocol are in `queue/tests/`.
 //!
 //! The values that move in and out of both queues live here too: [`Priority`],
 //! [`Policy`], [`JobId`], [`Job`], [`Admitted`], [`Dequeued`], and the typed errors
@@ -21,13 +21,13 @@
 //! [`TryDequeueError`], [`DequeueTimeoutError`], [`QueueClosed`]).
 
 mod capacity;
+mod cell;
 mod concurrent;
 mod error;
 mod id_table;
 mod job;
+mod lanes;
 mod reference;
-pub(crate) mod slot;
-pub(crate) mod slot_arena;
 
 pub use crate::admission::{EnqueueErrorKind, JobId, Policy, Priority};
 pub use concurrent::ConcurrentQueue;

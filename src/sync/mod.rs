@@ -11,16 +11,12 @@
 //! with `--cfg loom`) [`std_types`] hands out the `std` types, whose `UnsafeCell` offers
 //! loom's `with_mut` API so that the protocol is written once.
 //!
-//! # Why stand-ins
+//! # What runs on them
 //!
-//! Loom explores only the atomics it owns. One building block is a third-party crate
-//! whose atomics it cannot see: the lanes ([`Lane`], crossbeam's `SegQueue`). Inside the
-//! models it is replaced by a small loom-visible stand-in with the same contract (a loom
-//! `Mutex` around a `VecDeque`): loom then explores every interleaving of *our* protocol
-//! around it, which is what the models check, while the crate itself is tested by its
-//! authors. The contract is written once, on the production type. Everything else of
-//! the protocol (the slots, the capacity word, the id table) is built on this module's
-//! atomics and cells, so the models check it as it runs.
+//! Everything of the queue protocol (the lanes and their cells, the capacity words, the
+//! id table, the wake signal's listener count) is built on this module's atomics and
+//! cells, so the models check it as it runs; no third-party concurrent structure sits
+//! on the hot path.
 //!
 //! The wake signal ([`WakeSignal`]: the listener count and the protocol are ours and
 //! model-checked; the sleeping underneath is delegated) makes the one choice on the plain
@@ -31,15 +27,13 @@
 //! variable from this module (loom's inside the models, std's in the doctests), and
 //! otherwise [`event_signal`].
 
-#[cfg(not(all(test, loom)))]
-mod lane;
 #[cfg(all(test, loom))]
 mod loom_model;
 #[cfg(not(all(test, loom)))]
 mod std_types;
 
 #[cfg(not(all(test, loom)))]
-pub(crate) use self::{lane::Lane, std_types::*};
+pub(crate) use self::std_types::*;
 
 #[cfg(all(test, loom))]
 pub(crate) use self::loom_model::*;

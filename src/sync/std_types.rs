@@ -1,7 +1,7 @@
 //! The `std` side of the switch: `std`'s atomics and locks, and a `std` cell with
 //! loom's closure-based API.
 
-pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
+pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize};
 // Used only by the wake signal's lock-based form, which runs on them under `--cfg loom`
 // outside the models (see the module docs of `sync`).
 #[allow(unused_imports)]
@@ -29,12 +29,6 @@ pub(crate) fn spin_hint() {
 /// Reads an atomic through `&mut` (no other thread can access it).
 #[inline]
 pub(crate) fn read_exclusive_u64(atomic: &mut AtomicU64) -> u64 {
-    *atomic.get_mut()
-}
-
-/// [`read_exclusive_u64`] for a pointer.
-#[inline]
-pub(crate) fn read_exclusive_ptr<T>(atomic: &mut AtomicPtr<T>) -> *mut T {
     *atomic.get_mut()
 }
 

@@ -36,7 +36,7 @@ fn reject_last_unit_goes_to_exactly_one_enqueue() {
 }
 
 /// The bound here is read through `len()` and the final drain. The instantaneous
-/// live-slot count (`live_jobs`, used by the other models) is left out of this one:
+/// live-job count (`live_jobs`, used by the other models) is left out of this one:
 /// with it, loom 0.7.3 trips its own internal modification-order assertion
 /// (`assert_ne!(mo_i, mo_j)` in `rt/atomic.rs`, tokio-rs/loom#252 and #389), not ours.
 #[test]

@@ -7,7 +7,7 @@ use loom::thread;
 
 #[test]
 fn two_producers_one_consumer_keep_per_producer_order() {
-    // Three preemptions: the consumer must be able to stop between taking a slot and
+    // Three preemptions: the consumer must be able to stop between taking a job and
     // acting on it while a producer finishes one enqueue and starts the next.
     model_with_preemptions(3, || {
         let q = Arc::new(ConcurrentQueue::<(), u64>::with_capacity_policy(

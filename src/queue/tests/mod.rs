@@ -3,8 +3,9 @@
 //! Run with `RUSTFLAGS="--cfg loom" cargo test --release` (all models, nothing else).
 //! They are compiled into the library's unit-test binary only inside the loom build
 //! (`cfg(all(test, loom))`), where `crate::sync` hands out loom atomics, cells and
-//! locks, and the lanes, the id map and the wake signal are loom-visible stand-ins with
-//! the same contracts (the `sync` module docs say why).
+//! locks: the whole protocol (lanes, id table, capacity, wake signal) runs on them, and
+//! only the sleeping under the wake signal is a loom lock and condition variable (the
+//! `sync` module docs say why).
 //!
 //! Each model runs with a preemption bound of 2 unless `LOOM_MAX_PREEMPTIONS` says
 //! otherwise, and with at most three threads and a handful of operations.
@@ -15,8 +16,8 @@ mod loom_duplicate_race;
 mod loom_eviction_race;
 mod loom_fifo;
 mod loom_id_table;
+mod loom_lanes;
 mod loom_priority;
-mod loom_slot_reuse;
 mod loom_wakeup;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -62,7 +63,7 @@ impl Drop for Tracked {
     }
 }
 
-/// Jobs whose slots are live (`Queued`) right now, read from the id table: the
+/// Jobs that are live (`Queued`) right now, read from the id table: the
 /// instantaneous count [C1] bounds, independent of the capacity counter.
 pub(crate) fn live_jobs<T: Send>(q: &crate::queue::ConcurrentQueue<T, u64>) -> usize {
     crate::queue::Priority::ALL
