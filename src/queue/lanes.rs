@@ -7,8 +7,11 @@
 //! not yet settled), both only ever growing. Ticket `t` goes into cell `t mod R` (`R`,
 //! the ring length, is a power of two of at least twice the capacity). A producer does
 //! not wait for the head to come round: it claims the cell at the tail if that cell is
-//! free, and if the cell still holds an older job (one that is live, or being taken),
-//! it leaves that ticket unused and moves the tail on. So a canceled job's cell is
+//! free, writes its job, publishes it and only then moves the tail on (so a dequeue
+//! that polls an empty lane reads no line the producer writes twice per job); a
+//! producer that finds the tail's cell already claimed moves the tail on itself. If the
+//! cell still holds an older job (one that is live, or being taken), the producer
+//! leaves that ticket unused and moves the tail on. So a canceled job's cell is
 //! reused on the next lap even while an older job sits at the front of the lane, and
 //! the lanes never hold more than `2R` cells, whatever the history: memory is fixed at
 //! construction \[C8\] and no job allocates.
@@ -147,7 +150,10 @@ impl<T, I> Lanes<T, I> {
                 if cell.claim(seen, ticket) {
                     // SAFETY: this thread just claimed the cell and wrote nothing yet.
                     unsafe { cell.write(job) };
-                    self.advance(tail, ticket);
+                    // The tail moves on in `publish`: a dequeue that finds this cell
+                    // still being written while the tail is at its ticket answers
+                    // `Empty` without reading anything this producer writes again. A
+                    // producer that comes meanwhile sees the claim and moves the tail.
                     return ClaimedCell {
                         cell: number,
                         ticket,
@@ -181,7 +187,10 @@ impl<T, I> Lanes<T, I> {
     /// Makes the job in `claimed` live. `Err` if a dequeue passed the cell while it was
     /// being written: the job is still the caller's (see [`take_back`](Self::take_back)).
     pub(crate) fn publish(&self, claimed: ClaimedCell) -> Result<(), SkippedCell> {
-        if self.cell(claimed.cell).publish(claimed.ticket) {
+        let published = self.cell(claimed.cell).publish(claimed.ticket);
+        let lane = (u64::from(claimed.cell) / self.ring) as usize;
+        self.advance(&self.ends[lane].tail, claimed.ticket);
+        if published {
             Ok(())
         } else {
             Err(SkippedCell { cell: claimed.cell })
