@@ -55,9 +55,9 @@ use crate::sync::WakeSignal;
 ///   dequeue that reaches a cell whose producer is still writing passes it instead of
 ///   waiting, and that producer places its job again under a new ticket; so an enqueue
 ///   may repeat its placement while dequeues keep passing it, which is lock-free (some
-///   call always completes) rather than wait-free. Waking a *sleeping* worker goes
-///   through `event-listener`, which takes its own short internal lock; the queue calls
-///   it only when a worker is listening (otherwise a wake-up costs a fence and a load).
+///   call always completes) rather than wait-free. Waking a *sleeping* worker takes
+///   the wake signal's lock, which only sleeping workers and their wakers ever hold;
+///   with no worker listening, a wake-up costs a fence and a load.
 /// * **\[C7\] Same id and `DropLru` under contention.** A full `DropLru` queue evicts as
 ///   in \[Q2\], and a refused enqueue never evicts: an enqueue into a full `DropLru`
 ///   queue claims its id before it evicts, so a resend of a live id is refused

@@ -18,14 +18,9 @@
 //! cells, so the models check it as it runs; no third-party concurrent structure sits
 //! on the hot path.
 //!
-//! The wake signal ([`WakeSignal`]: the listener count and the protocol are ours and
-//! model-checked; the sleeping underneath is delegated) makes the one choice on the plain
-//! `loom` flag, because its production crate, `event-listener`, reacts to that flag itself: under `--cfg loom` it
-//! builds only with its own `loom` feature (`Cargo.toml` turns it on), and its `Event`
-//! then panics when touched outside a loom model, which doctests built with the flag
-//! would do. So under `--cfg loom` the signal is [`lock_signal`], a lock and condition
-//! variable from this module (loom's inside the models, std's in the doctests), and
-//! otherwise [`event_signal`].
+//! The wake signal ([`WakeSignal`]) is ours too: a listener count that keeps
+//! notifications off any lock while nobody sleeps, over [`lock_signal`], a lock and a
+//! condition variable from this module that only sleepers and their wakers touch.
 
 #[cfg(all(test, loom))]
 mod loom_model;
@@ -38,15 +33,9 @@ pub(crate) use self::std_types::*;
 #[cfg(all(test, loom))]
 pub(crate) use self::loom_model::*;
 
-#[cfg(not(loom))]
-mod event_signal;
-#[cfg(loom)]
 mod lock_signal;
 mod wake_signal;
 
-#[cfg(not(loom))]
-use self::event_signal as signal_impl;
-#[cfg(loom)]
 use self::lock_signal as signal_impl;
 
 pub(crate) use self::wake_signal::WakeSignal;

@@ -2,13 +2,10 @@
 //! loom's closure-based API.
 
 pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize};
-// Used only by the wake signal's lock-based form, which runs on them under `--cfg loom`
-// outside the models (see the module docs of `sync`).
-#[allow(unused_imports)]
+// The wake signal's lock and condition variable.
 pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
 
 /// Waits on `condvar` for at most `timeout`; `true` if it timed out.
-#[allow(dead_code)] // see `Condvar` above
 pub(crate) fn wait_timeout<'a, T>(
     condvar: &Condvar,
     guard: MutexGuard<'a, T>,

@@ -8,17 +8,16 @@
 //! allowed; callers loop.
 //!
 //! With nobody listening, a notification costs a `SeqCst` fence and one load: the signal
-//! counts its listeners and only calls into the underlying signal (which takes a lock to
-//! notify) when the count is not 0. Why that loses no wake-up: a listener raises the
+//! counts its listeners and only calls into the underlying signal (which takes its lock
+//! to notify) when the count is not 0. Why that loses no wake-up: a listener raises the
 //! count, registers, and issues a `SeqCst` fence before its re-check (3); a notifier
 //! makes its change, issues a `SeqCst` fence, then reads the count. Of the two fences,
 //! the first in their single total order makes its side's write visible to the other's
 //! read: either the re-check sees the change, or the notifier sees the count and wakes
 //! the registered listener.
 //!
-//! The underlying signal is `event-listener` (the crate behind async-channel and
-//! concurrent-queue), which serves blocking and async waiters alike, or, under
-//! `--cfg loom`, the lock-based signal (see the module docs of `sync`).
+//! The underlying signal is `lock_signal.rs`: a lock and a condition variable, which
+//! serve blocking and async waiters alike.
 
 use core::future::Future;
 use core::pin::Pin;

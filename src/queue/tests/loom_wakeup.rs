@@ -76,3 +76,39 @@ fn the_cancel_that_drains_a_closed_queue_wakes_a_blocking_dequeue() {
         );
     });
 }
+
+#[test]
+fn an_enqueue_alone_wakes_a_blocking_dequeue() {
+    model(|| {
+        let q = Arc::new(ConcurrentQueue::<(), u64>::with_capacity(2));
+        let q1 = Arc::clone(&q);
+        let worker = thread::spawn(move || q1.dequeue_blocking().map(|job| job.id));
+        // No close behind it to rescue a lost wake-up: the enqueue's own notification
+        // must reach the worker.
+        assert!(q.enqueue(1, Priority::Batch).is_ok());
+        assert_eq!(worker.join().unwrap(), Ok(1));
+    });
+}
+
+#[test]
+fn close_wakes_a_worker_left_asleep_by_an_earlier_notification() {
+    model(|| {
+        // Two workers may sleep on one generation; the enqueue's notification wakes
+        // one of them, which takes the job, and the other stays asleep on a generation
+        // that has passed. The close must still wake it.
+        let q = Arc::new(ConcurrentQueue::<(), u64>::with_capacity(2));
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.dequeue_blocking().map(|job| job.id))
+            })
+            .collect();
+        assert!(q.enqueue(1, Priority::Batch).is_ok());
+        q.close();
+        let results: Vec<_> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+        assert!(
+            results == [Ok(1), Err(QueueClosed)] || results == [Err(QueueClosed), Ok(1)],
+            "{results:?}"
+        );
+    });
+}
