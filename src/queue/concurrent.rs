@@ -458,7 +458,14 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         &self,
         timeout: Duration,
     ) -> Result<Dequeued<T, I>, DequeueTimeoutError> {
-        self.dequeue_until(Some(Instant::now().checked_add(timeout)))
+        // A job at hand needs no deadline: the clock is read only if there is none.
+        match self.try_dequeue() {
+            Ok(job) => Ok(job),
+            Err(TryDequeueError::Empty) => {
+                self.dequeue_until(Some(Instant::now().checked_add(timeout)))
+            }
+            Err(_) => Err(DequeueTimeoutError::Closed),
+        }
     }
 
     /// Takes a job, sleeping until one arrives, the queue is closed and drained, or

@@ -5,8 +5,11 @@
 //! when someone listens, and `listen` reads the generation without it. A notification
 //! bumps the generation under the lock; a listener remembers the generation it saw and
 //! sleeps until it changes, so a notification that lands between `listen` and the wait
-//! is not lost. The condition variable is signalled only while a thread is blocked on
-//! it (its notify is a system call even when nobody waits). `notify_one` wakes one blocked
+//! is not lost. The condition variable is signalled only while a blocked thread has no
+//! signal on its way yet (std's notify is a system call even when nobody waits, and a
+//! burst of enqueues must not signal one sleeper again and again before it runs).
+//! A notification with no listener of the current generation (every listener already
+//! has a notification to wake up to) costs two loads and no lock. `notify_one` wakes one blocked
 //! thread (a thread that was woken and then times out still looks at the queue once
 //! more before giving up, so the wake-up is not lost with it) and every registered
 //! async waker: a future may be dropped after it was woken, and handing the wake-up to
@@ -33,6 +36,9 @@ pub(crate) struct WakeSignal {
     generation: AtomicU64,
     /// Threads blocked on the condition variable; changed under the lock.
     blocked: AtomicUsize,
+    /// Signals sent to blocked threads that no thread has woken up to yet; changed
+    /// under the lock. A thread that wakes takes one, whichever signal woke it.
+    signaled: AtomicUsize,
     state: Mutex<SignalState>,
     condvar: Condvar,
 }
@@ -53,6 +59,7 @@ impl WakeSignal {
         WakeSignal {
             generation: AtomicU64::new(0),
             blocked: AtomicUsize::new(0),
+            signaled: AtomicUsize::new(0),
             state: Mutex::new(SignalState { wakers: Vec::new() }),
             condvar: Condvar::new(),
         }
@@ -82,20 +89,28 @@ impl WakeSignal {
     /// Wakes the listeners of the current generation: one blocked thread and every
     /// async waker. With none, and a thread still blocked from an earlier generation
     /// (owed a wake-up that another worker's return made unnecessary until now), wakes
-    /// that one instead.
+    /// that one instead. A blocked thread that was already signalled is not signalled
+    /// again before it wakes.
     pub(crate) fn notify_one(&self) {
         // Relaxed: see `listen`.
-        if self.generation.load(Ordering::Relaxed) & LISTENED == 0 {
-            // Relaxed: a stale count only leaves a sleeper asleep while the workers that
-            // are awake will look at the queue again before they sleep.
-            if self.blocked.load(Ordering::Relaxed) != 0 {
-                let _state = self.lock();
-                self.condvar.notify_one();
-            }
+        let listened = self.generation.load(Ordering::Relaxed) & LISTENED != 0;
+        if !listened && !self.someone_unsignaled() {
             return;
         }
-        let wakers = self.bump();
-        if self.blocked.load(Ordering::Relaxed) != 0 {
+        let mut state = self.lock();
+        // Relaxed: under the lock, which orders bumps.
+        let wakers = if self.generation.load(Ordering::Relaxed) & LISTENED != 0 {
+            self.bump(&mut state)
+        } else {
+            Vec::new()
+        };
+        let signal = self.someone_unsignaled();
+        if signal {
+            // Relaxed: changed under the lock.
+            self.signaled.fetch_add(1, Ordering::Relaxed);
+        }
+        drop(state);
+        if signal {
             self.condvar.notify_one();
         }
         wakers.into_iter().for_each(Waker::wake);
@@ -103,15 +118,52 @@ impl WakeSignal {
 
     /// Wakes every listener and every blocked thread, whatever generation it saw.
     pub(crate) fn notify_all(&self) {
-        let wakers = self.bump();
+        let mut state = self.lock();
+        let wakers = self.bump(&mut state);
+        // Relaxed: changed under the lock.
+        self.signaled
+            .store(self.blocked.load(Ordering::Relaxed), Ordering::Relaxed);
+        drop(state);
         self.condvar.notify_all();
         wakers.into_iter().for_each(Waker::wake);
     }
 
+    /// More threads blocked than signals on their way to them.
+    fn someone_unsignaled(&self) -> bool {
+        // Relaxed: outside the lock a stale view only leaves a sleeper asleep while the
+        // workers that are awake look at the queue again before they sleep; under the
+        // lock the counts are exact.
+        self.blocked.load(Ordering::Relaxed) > self.signaled.load(Ordering::Relaxed)
+    }
+
+    /// Blocks on the condition variable once, keeping the counts.
+    fn block<'a>(
+        &self,
+        state: MutexGuard<'a, SignalState>,
+        deadline: Option<Instant>,
+    ) -> MutexGuard<'a, SignalState> {
+        // Relaxed (all four): changed under the lock; see `someone_unsignaled`.
+        self.blocked.fetch_add(1, Ordering::Relaxed);
+        let state = match deadline {
+            None => self
+                .condvar
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner),
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                wait_timeout(&self.condvar, state, left).0
+            }
+        };
+        self.blocked.fetch_sub(1, Ordering::Relaxed);
+        if self.signaled.load(Ordering::Relaxed) != 0 {
+            self.signaled.fetch_sub(1, Ordering::Relaxed);
+        }
+        state
+    }
+
     /// A new generation: every listener so far returns from its wait. Returns the async
     /// wakers to wake, outside the lock.
-    fn bump(&self) -> Vec<Waker> {
-        let mut state = self.lock();
+    fn bump(&self, state: &mut MutexGuard<'_, SignalState>) -> Vec<Waker> {
         // Relaxed: the lock orders bumps; a flag set meanwhile belongs to the old
         // generation and goes with it (its listener returns at once).
         let current = self.generation.load(Ordering::Relaxed);
@@ -126,13 +178,7 @@ impl Waiter<'_> {
         let signal = self.signal;
         let mut state = signal.lock();
         while signal.generation() == self.seen {
-            // Relaxed: changed under the lock; see `notify_one` for its readers.
-            signal.blocked.fetch_add(1, Ordering::Relaxed);
-            state = signal
-                .condvar
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-            signal.blocked.fetch_sub(1, Ordering::Relaxed);
+            state = signal.block(state, None);
         }
     }
 
@@ -141,14 +187,10 @@ impl Waiter<'_> {
         let signal = self.signal;
         let mut state = signal.lock();
         while signal.generation() == self.seen {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            if deadline <= Instant::now() {
                 return false;
             }
-            // Relaxed: as in `wait`.
-            signal.blocked.fetch_add(1, Ordering::Relaxed);
-            state = wait_timeout(&signal.condvar, state, left).0;
-            signal.blocked.fetch_sub(1, Ordering::Relaxed);
+            state = signal.block(state, Some(deadline));
         }
         true
     }
