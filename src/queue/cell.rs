@@ -110,8 +110,9 @@ impl JobState for CellState {
     }
 }
 
-/// One place in a lane: the state word and the job.
-#[repr(align(64))]
+/// One place in a lane: the state word and the job. Not padded to a cache line:
+/// neighbouring cells share lines, which measured no slower than 64-byte cells on the
+/// 1P1C and 2P2C benches and takes a third less memory for small jobs.
 pub(crate) struct Cell<T, I> {
     word: AtomicU64,
     job: UnsafeCell<MaybeUninit<CellJob<T, I>>>,
