@@ -244,17 +244,18 @@ impl<T, I> Cell<T, I> {
         )
     }
 
-    /// Raises the ticket of a cell that a lane's head passes at `head`, keeping its
-    /// state: `Free`, `Taken` or `Skipped` with a ticket below `head`. `false` if the word
-    /// is no longer `seen`.
-    pub(crate) fn pass(&self, seen: CellState, head: u64) -> bool {
-        debug_assert!(seen.ticket() < head && !seen.is_queued() && !seen.is_writing());
+    /// Raises the ticket of a cell that a lane's head passes to `settled` (the head, or
+    /// a later ticket of the same cell below the tail), keeping its state: `Free`,
+    /// `Taken` or `Skipped` with a ticket below `settled`. `false` if the word is no
+    /// longer `seen`.
+    pub(crate) fn pass(&self, seen: CellState, settled: u64) -> bool {
+        debug_assert!(seen.ticket() < settled && !seen.is_queued() && !seen.is_writing());
         // Relaxed: only the ticket moves; a producer that loses its claim to it takes
         // nothing, and an owner's `release` keeps the raised ticket.
         self.word
             .compare_exchange(
                 seen.word,
-                seen.with_ticket(head),
+                seen.with_ticket(settled),
                 Ordering::Relaxed,
                 Ordering::Relaxed,
             )
