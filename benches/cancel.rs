@@ -12,10 +12,9 @@
 //!
 //! Mechanics: `iter_batched` with batches of 10; the routine cancels and returns a guard
 //! whose `Drop` re-enqueues the id, and criterion drops the outputs only after it stopped
-//! the clock. Within a batch the depth dips by at most 9. The concurrent queue keeps a
-//! canceled job's slot in its lane until a dequeue reaches it (\[C8\]; nothing dequeues
-//! here), so the bench rebuilds that queue (untimed) every 2 000 000 cancels to bound
-//! its memory.
+//! the clock. Within a batch the depth dips by at most 9. Neither queue grows with the
+//! cancels: the concurrent queue reuses a canceled job's cell on its ring's next lap
+//! (\[C8\]), even though nothing dequeues here.
 //!
 //! Run: `cargo bench --bench cancel`; `BENCH_QUICK=1` for a short run.
 
@@ -31,7 +30,6 @@ use quick_mode::quick;
 
 const DEPTHS: [u64; 3] = [100, 10_000, 1_000_000];
 const BATCH: u64 = 10;
-const REBUILD_AFTER: u64 = 2_000_000;
 
 /// The queue operations this bench needs; `&self` so that the guard can re-insert
 /// through a shared reference.
@@ -100,8 +98,6 @@ struct Fixture<Q> {
     depth: u64,
     /// Cancels since the queue was built.
     cancels: u64,
-    /// Ids handed out whose guard has not re-inserted them yet.
-    outstanding: u64,
 }
 
 impl<Q: Cancelable> Fixture<Q> {
@@ -110,7 +106,6 @@ impl<Q: Cancelable> Fixture<Q> {
             queue: Q::build(depth),
             depth,
             cancels: 0,
-            outstanding: 0,
         }
     }
 
@@ -119,7 +114,6 @@ impl<Q: Cancelable> Fixture<Q> {
         let half = self.depth / 2;
         let id = half + self.cancels % (self.depth - half);
         self.cancels += 1;
-        self.outstanding += 1;
         id
     }
 }
@@ -132,13 +126,11 @@ struct Reinsert<'a, Q: Cancelable> {
 
 impl<Q: Cancelable> Drop for Reinsert<'_, Q> {
     fn drop(&mut self) {
-        let mut fixture = self.fixture.borrow_mut();
-        fixture.queue.reinsert(self.id);
-        fixture.outstanding -= 1;
+        self.fixture.borrow().queue.reinsert(self.id);
     }
 }
 
-fn bench_depths<Q: Cancelable>(c: &mut Criterion, name: &str, rebuild: bool) {
+fn bench_depths<Q: Cancelable>(c: &mut Criterion, name: &str) {
     let mut group = c.benchmark_group(format!("cancel/{name}"));
     for depth in DEPTHS {
         if depth >= 1_000_000 {
@@ -151,14 +143,7 @@ fn bench_depths<Q: Cancelable>(c: &mut Criterion, name: &str, rebuild: bool) {
         let fixture = RefCell::new(Fixture::<Q>::new(depth));
         group.bench_function(BenchmarkId::from_parameter(depth), |b| {
             b.iter_batched(
-                || {
-                    let mut f = fixture.borrow_mut();
-                    // Only between batches: no guard of the old queue is pending.
-                    if rebuild && f.cancels >= REBUILD_AFTER && f.outstanding == 0 {
-                        *f = Fixture::new(depth);
-                    }
-                    f.next_id()
-                },
+                || fixture.borrow_mut().next_id(),
                 |id| {
                     let canceled = fixture.borrow().queue.cancel(black_box(id));
                     black_box(canceled);
@@ -175,8 +160,8 @@ fn bench_depths<Q: Cancelable>(c: &mut Criterion, name: &str, rebuild: bool) {
 }
 
 fn bench_cancel(c: &mut Criterion) {
-    bench_depths::<ConcurrentQueue>(c, "concurrent", true);
-    bench_depths::<RefCell<InMemoryQueue>>(c, "in_memory", false);
+    bench_depths::<ConcurrentQueue>(c, "concurrent");
+    bench_depths::<RefCell<InMemoryQueue>>(c, "in_memory");
 }
 
 fn config() -> Criterion {

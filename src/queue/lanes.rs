@@ -13,8 +13,8 @@
 //! cell still holds an older job (one that is live, or being taken), the producer
 //! leaves that ticket unused and moves the tail on. So a canceled job's cell is
 //! reused on the next lap even while an older job sits at the front of the lane, and
-//! the lanes never hold more than `2R` cells, whatever the history: memory is fixed at
-//! construction \[C8\] and no job allocates.
+//! the two lanes stay `2R` cells whatever the history: memory is fixed at construction
+//! \[C8\] and no job allocates.
 //!
 //! The head moves past a ticket only once that ticket is settled in its cell (the
 //! cell's ticket has reached it), which is what keeps a late producer out: its claim
@@ -34,8 +34,9 @@
 //!   (`Skipped`) rather than wait, and the producer, when it finds out, places its job
 //!   again under a new ticket.
 //! * ticket below `h`: ticket `h` was not claimed. If the tail is at `h`, the lane is
-//!   empty. Otherwise the dequeue raises the cell's ticket to `h` (so a late claim
-//!   fails) and moves the head on.
+//!   empty. Otherwise the ticket was left unused (its cell still held an older job when
+//!   the tail passed it): the dequeue raises the cell's ticket (so a late claim fails)
+//!   and moves the head on.
 //!
 //! So a dequeue answers `Empty` only when the lane had no live job at the moment it
 //! read the cell at the head \[Q3\], and no operation ever waits for another thread to
