@@ -3,36 +3,49 @@
 //! through it in steady state, and memory under cancel churn with no consumer ([C8]).
 //! `cargo test --release --test memory_c8 -- --nocapture` prints the figures.
 //!
-//! The allocator counts every thread's allocations, so the tests in this file take one
-//! lock and run one at a time; the binary holds nothing else.
+//! The allocator counts per thread, and every measurement runs on the test's own
+//! thread, so the test harness's allocations on other threads (reporting another test)
+//! never land in a figure; the tests still take one lock and run one at a time.
 #![cfg(not(loom))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
+use std::cell::Cell;
 use std::sync::Mutex;
 
 use orchestrator_core::queue::{ConcurrentQueue, Policy, Priority, TryDequeueError};
 
-/// `System`, counting the bytes currently allocated.
+/// `System`, counting the bytes the calling thread allocates and frees.
 struct Counting;
 
-static ALLOCATED: AtomicIsize = AtomicIsize::new(0);
-/// Every byte ever allocated (frees not subtracted).
-static ALLOCATED_EVER: AtomicIsize = AtomicIsize::new(0);
+thread_local! {
+    /// Bytes this thread allocated minus the bytes it freed. Const-initialized: touching
+    /// it never allocates, so the allocator may use it.
+    static ALLOCATED: Cell<isize> = const { Cell::new(0) };
+    /// Every byte this thread ever allocated (frees not subtracted).
+    static ALLOCATED_EVER: Cell<isize> = const { Cell::new(0) };
+}
 
-fn count(bytes: usize) {
-    ALLOCATED.fetch_add(bytes as isize, Ordering::Relaxed);
-    ALLOCATED_EVER.fetch_add(bytes as isize, Ordering::Relaxed);
+fn count(bytes: isize) {
+    // `try_with`: a thread's allocations while its thread-locals are torn down are not
+    // counted (none of this file's measurements happens then).
+    let _ = ALLOCATED.try_with(|allocated| allocated.set(allocated.get() + bytes));
+    if bytes > 0 {
+        let _ = ALLOCATED_EVER.try_with(|ever| ever.set(ever.get() + bytes));
+    }
+}
+
+fn allocated_ever() -> isize {
+    ALLOCATED_EVER.with(Cell::get)
 }
 
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged and
-// only adds bookkeeping on an atomic, so `System`'s guarantees carry over.
+// only adds bookkeeping on thread-local counters, so `System`'s guarantees carry over.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded with the caller's layout (see the impl's comment).
         let ptr = unsafe { System.alloc(layout) };
         if !ptr.is_null() {
-            count(layout.size());
+            count(layout.size() as isize);
         }
         ptr
     }
@@ -41,7 +54,7 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: forwarded with the caller's layout.
         let ptr = unsafe { System.alloc_zeroed(layout) };
         if !ptr.is_null() {
-            count(layout.size());
+            count(layout.size() as isize);
         }
         ptr
     }
@@ -50,15 +63,15 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: the caller passes a block this allocator (that is, `System`) returned,
         // with its layout.
         unsafe { System.dealloc(ptr, layout) };
-        ALLOCATED.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        count(-(layout.size() as isize));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: forwarded unchanged; on failure the old block stays allocated.
         let new = unsafe { System.realloc(ptr, layout, new_size) };
         if !new.is_null() {
-            ALLOCATED.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-            count(new_size);
+            count(-(layout.size() as isize));
+            count(new_size as isize);
         }
         new
     }
@@ -75,7 +88,7 @@ const CAPACITY: usize = 1024;
 const LEAK_SLACK: isize = 64 * 1024;
 
 fn allocated() -> isize {
-    ALLOCATED.load(Ordering::SeqCst)
+    ALLOCATED.with(Cell::get)
 }
 
 /// Creates and drops a queue once, so that lazily allocated process and thread state
@@ -244,7 +257,7 @@ fn steady_state_allocates_nothing_per_job() {
     let mut before = 0;
     for round in 0..2 * MOVED / 64 {
         if round == MOVED / 64 {
-            before = ALLOCATED_EVER.load(Ordering::SeqCst);
+            before = allocated_ever();
             moved = 0;
         }
         for k in 0..64u64 {
@@ -262,7 +275,7 @@ fn steady_state_allocates_nothing_per_job() {
         next += 64;
         moved += 64;
     }
-    let allocated_per_job = (ALLOCATED_EVER.load(Ordering::SeqCst) - before) as f64 / moved as f64;
+    let allocated_per_job = (allocated_ever() - before) as f64 / moved as f64;
     eprintln!(
         "steady state: {allocated_per_job} bytes allocated per job moved (capacity {CAPACITY})"
     );

@@ -531,16 +531,33 @@ impl<I: Copy + Eq + Hash> IdTable<I> {
     }
 
     /// `true` if a pinned `Confirmed` entry (word `pinned`) holds its id: not attached
-    /// yet (an enqueue in flight), or attached to a live job.
+    /// (an enqueue in flight), or attached to a live job.
+    ///
+    /// An entry that changed while its cell was read was either vacated (the id is
+    /// free) or moved to another cell, or detached, by its enqueuer placing the job
+    /// again (the id is still held): the pin keeps any other claim out of the bucket, so
+    /// a word still `Confirmed` is the same claim, and it is looked at again.
     fn is_held<S: JobState>(
         &self,
         bucket: usize,
         pinned: u64,
         cell_state: impl Fn(u32) -> S,
     ) -> bool {
-        match cell_of(pinned) {
-            None => true,
-            Some(cell) => cell_state(cell).is_live() && self.still(bucket, pinned),
+        let mut seen = pinned;
+        loop {
+            let Some(cell) = cell_of(seen) else {
+                return true;
+            };
+            let live = cell_state(cell).is_live();
+            // Acquire: as in `still`.
+            let now = self.word(bucket).load(Ordering::Acquire);
+            if now & !PINS_MASK == seen & !PINS_MASK {
+                return live;
+            }
+            if state_of(now) != CONFIRMED {
+                return false;
+            }
+            seen = now;
         }
     }
 

@@ -279,3 +279,123 @@ fn a_late_producer_never_claims_a_ticket_the_head_has_passed() {
         );
     });
 }
+
+#[test]
+fn a_slow_release_keeps_the_ticket_a_dequeue_raised_meanwhile() {
+    use crate::queue::cell::CellJob;
+    use crate::queue::lanes::Lanes;
+
+    fn job(id: u64) -> CellJob<u64, u64> {
+        CellJob {
+            id,
+            enqueued_at: std::time::Instant::now(),
+            bucket: 0,
+            item: id,
+        }
+    }
+
+    /// Places a job as the queue does: again under a new ticket if a dequeue passed
+    /// its cell while it was being written. Returns the ticket it got.
+    fn place(lanes: &Lanes<u64, u64>, mut job: CellJob<u64, u64>) -> u64 {
+        loop {
+            let claimed = lanes.claim_and_write(Priority::Batch, job);
+            let ticket = claimed.ticket();
+            match lanes.publish(claimed) {
+                Ok(()) => return ticket,
+                Err(skipped) => {
+                    job = lanes.take_back(&skipped);
+                    lanes.release_skipped(skipped);
+                }
+            }
+        }
+    }
+
+    model(|| {
+        // Capacity 2 (the queue's bound keeps the cells held, here the slow taker's and
+        // the two producers', within it): four cells per lane, first ticket 4 (cell 0).
+        let lanes = Arc::new(Lanes::<u64, u64>::with_capacity(2));
+        let lane = Priority::Batch;
+        // Job 1 (ticket 4, cell 0) is taken, and its taker is slow to release the cell.
+        let claimed = lanes.claim_and_write(lane, job(1));
+        let (cell, ticket) = (claimed.cell(), claimed.ticket());
+        assert!(lanes.publish(claimed).is_ok());
+        let (taken_job, slow) = lanes.take(cell, ticket).unwrap();
+        assert_eq!(taken_job.id, 1);
+        // Jobs 10-12 (tickets 5-7, cells 1-3) come and go: head and tail are at ticket
+        // 8, whose cell is cell 0, still held.
+        assert!(lanes.take_front(lane).is_none());
+        for id in 10..13 {
+            place(&lanes, job(id));
+            let (front, taken) = lanes.take_front(lane).unwrap();
+            assert_eq!(front.id, id);
+            lanes.release(taken);
+        }
+
+        let taker = {
+            let lanes = Arc::clone(&lanes);
+            thread::spawn(move || lanes.release(slow))
+        };
+        // May read ticket 8 and then find cell 0 only after the dequeue below passed
+        // ticket 8 and the taker released the cell: it must not claim ticket 8 then.
+        let late = {
+            let lanes = Arc::clone(&lanes);
+            thread::spawn(move || place(&lanes, job(3)))
+        };
+        // Leaves ticket 8 unused while cell 0 is held, then passes it.
+        thread::yield_now();
+        place(&lanes, job(4));
+        let mut out = Vec::new();
+        while let Some((job, taken)) = lanes.take_front(lane) {
+            out.push(job.id);
+            lanes.release(taken);
+        }
+        taker.join().unwrap();
+        let late_ticket = late.join().unwrap();
+        while let Some((job, taken)) = lanes.take_front(lane) {
+            out.push(job.id);
+            lanes.release(taken);
+        }
+        out.sort_unstable();
+        assert_eq!(
+            out,
+            [3, 4],
+            "[C2] job 3 (ticket {late_ticket}) was stranded behind the head"
+        );
+    });
+}
+
+#[test]
+fn an_enqueue_placing_its_job_again_keeps_its_id_held() {
+    model(|| {
+        let q = Arc::new(ConcurrentQueue::<(), u64>::with_capacity_policy(
+            3,
+            Policy::Reject,
+        ));
+        let first = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.enqueue(1, Priority::Batch).is_ok())
+        };
+        let other = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || assert!(q.enqueue(2, Priority::Batch).is_ok()))
+        };
+        let worker = {
+            let q = Arc::clone(&q);
+            // May pass job 1's cell while it is being written (job 2 behind it), so
+            // that job 1 is placed again under a new ticket.
+            thread::spawn(move || q.try_dequeue().ok().map(|job| job.id))
+        };
+        // A resend of id 1 while the first enqueue may be placing its job again: the id
+        // must stay held throughout, so both are admitted only if job 1 was dequeued
+        // in between.
+        thread::yield_now();
+        let resent = q.enqueue(1, Priority::Batch).is_ok();
+        let first = first.join().unwrap();
+        other.join().unwrap();
+        let dequeued = worker.join().unwrap();
+        assert!(
+            !(first && resent) || dequeued == Some(1),
+            "[C7] id 1 admitted twice while live (worker got {dequeued:?})"
+        );
+    });
+}
