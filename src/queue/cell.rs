@@ -296,10 +296,12 @@ impl<T, I> Drop for Cell<T, I> {
         // and whatever gave this thread the queue ordered their accesses before this one.
         let state = read_exclusive_u64(&mut self.word) & STATE_MASK;
         if state == QUEUED || state == WRITING || state == SKIPPED {
-            // SAFETY: in these states the job is initialized and was never read out
-            // (every read goes through a transition out of them; a `Writing` cell can be
-            // dropped only if its producer unwound after writing, and a payload-free
-            // `write` cannot unwind), and `&mut self` means no other thread accesses it.
+            // SAFETY: in these states the job is initialized and was never read out:
+            // every read goes through a transition out of them, and a `Writing` or
+            // `Skipped` cell is still here only if its producer unwound before it
+            // published or took its job back, after writing it (the producer writes
+            // right after its claim, with nothing in between that can unwind). `&mut
+            // self` means no other thread accesses it.
             self.job
                 .with_mut(|cell| unsafe { (*cell).assume_init_drop() });
         }
