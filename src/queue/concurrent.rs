@@ -6,13 +6,22 @@ use std::time::{Duration, Instant};
 use super::capacity::{Capacity, Progress, Refusal};
 use super::cell::CellJob;
 use super::id_table::{Claim, Claimed, IdTable, JobOrder};
-use super::lanes::{Lanes, MAX_CAPACITY};
+use super::lanes::{Lanes, TakenCell, MAX_CAPACITY};
 use super::{
     Admitted, DequeueTimeoutError, Dequeued, EnqueueError, EnqueueErrorKind, Job, JobId, Policy,
     Priority, QueueClosed, TryDequeueError,
 };
 use crate::stats::recorder::StatsRecorder;
 use crate::sync::WakeSignal;
+
+/// How long a blocking dequeue waits for a job.
+#[derive(Copy, Clone)]
+enum Patience {
+    Forever,
+    Until(Instant),
+    /// From the first moment the queue is found empty.
+    For(Duration),
+}
 
 /// A bounded two-priority job queue shared by producer, canceller and worker threads.
 ///
@@ -102,7 +111,7 @@ use crate::sync::WakeSignal;
 /// | capacity | CAS on the producers' count | add to the consumers' count, fence | no (each side its own line) |
 /// | lane tail | read, CAS (producers only) | read only when the head's cell is not ready | rarely |
 /// | lane head | — | read, CAS (dequeues only) | no |
-/// | wake signal | fence, read the listener count | — | no (written only by workers going to sleep) |
+/// | wake signal | fence, read the generation word | — | no (written only by workers going to sleep) |
 /// | stats | own shard | own shard | no |
 ///
 /// Two lines cross per job: the id's table group and the job's cell (40 bytes for
@@ -405,10 +414,16 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// The unit of capacity stays with the caller.
     fn take_front(&self, priority: Priority) -> Option<CellJob<T, I>> {
         let (job, taken) = self.lanes.take_front(priority)?;
+        Some(self.settle(job, taken))
+    }
+
+    /// Ends a job this thread took out of its cell: vacates its id, then frees the
+    /// cell (in that order: id_table.rs relies on it). The unit of capacity stays with
+    /// the caller.
+    fn settle(&self, job: CellJob<T, I>, taken: TakenCell) -> CellJob<T, I> {
         self.table.vacate(Claim::from_bucket(job.bucket), &job.id);
-        // After the vacate: id_table.rs relies on that order.
         self.lanes.release(taken);
-        Some(job)
+        job
     }
 
     /// Takes the front `Interactive` job, else the front `Batch` job, without blocking
@@ -444,7 +459,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
     /// it (it listens, then looks again, then sleeps). To give up after a while, use
     /// [`dequeue_timeout`](Self::dequeue_timeout).
     pub fn dequeue_blocking(&self) -> Result<Dequeued<T, I>, QueueClosed> {
-        match self.dequeue_until(None) {
+        match self.dequeue_until(Patience::Forever) {
             Ok(job) => Ok(job),
             // Without a deadline the wait ends only with a job or with `Closed`.
             Err(DequeueTimeoutError::Closed | DequeueTimeoutError::Timeout) => Err(QueueClosed),
@@ -460,14 +475,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         &self,
         timeout: Duration,
     ) -> Result<Dequeued<T, I>, DequeueTimeoutError> {
-        // A job at hand needs no deadline: the clock is read only if there is none.
-        match self.try_dequeue() {
-            Ok(job) => Ok(job),
-            Err(TryDequeueError::Empty) => {
-                self.dequeue_until(Some(Instant::now().checked_add(timeout)))
-            }
-            Err(_) => Err(DequeueTimeoutError::Closed),
-        }
+        self.dequeue_until(Patience::For(timeout))
     }
 
     /// Takes a job, sleeping until one arrives, the queue is closed and drained, or
@@ -476,23 +484,27 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
         &self,
         deadline: Instant,
     ) -> Result<Dequeued<T, I>, DequeueTimeoutError> {
-        self.dequeue_until(Some(Some(deadline)))
+        self.dequeue_until(Patience::Until(deadline))
     }
 
-    /// The waiting loop of the blocking dequeues. `deadline`: `None` waits as long as it
-    /// takes; `Some(None)` is a deadline past the clock's range (the same);
-    /// `Some(Some(at))` gives up at `at`.
-    fn dequeue_until(
-        &self,
-        deadline: Option<Option<Instant>>,
-    ) -> Result<Dequeued<T, I>, DequeueTimeoutError> {
-        let deadline = deadline.flatten();
+    /// The waiting loop of the blocking dequeues.
+    fn dequeue_until(&self, patience: Patience) -> Result<Dequeued<T, I>, DequeueTimeoutError> {
+        // `None` until the queue is first found empty: a job at hand needs no deadline,
+        // so the clock is read only when there is none. Then `Some(None)` waits as long
+        // as it takes (no deadline, or one past the clock's range) and `Some(Some(at))`
+        // gives up at `at`.
+        let mut resolved: Option<Option<Instant>> = None;
         loop {
             match self.try_dequeue() {
                 Ok(job) => return Ok(job),
                 Err(TryDequeueError::Empty) => {}
                 Err(_) => return Err(DequeueTimeoutError::Closed),
             }
+            let deadline = *resolved.get_or_insert_with(|| match patience {
+                Patience::Forever => None,
+                Patience::Until(at) => Some(at),
+                Patience::For(timeout) => Instant::now().checked_add(timeout),
+            });
             if deadline.is_some_and(|at| at <= Instant::now()) {
                 // Nothing to wait for: no listener needed.
                 return Err(DequeueTimeoutError::Timeout);
@@ -565,9 +577,7 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
                 return None;
             }
             if let Some((job, taken)) = self.lanes.take(found.cell, found.state.ticket()) {
-                self.table.vacate(Claim::from_bucket(job.bucket), &job.id);
-                // After the vacate: id_table.rs relies on that order.
-                self.lanes.release(taken);
+                let job = self.settle(job, taken);
                 self.stats.canceled(found.order.priority);
                 self.free_unit();
                 return Some(job.item);

@@ -76,6 +76,7 @@ struct Ends {
 pub(crate) struct ClaimedCell {
     cell: u32,
     ticket: u64,
+    priority: Priority,
 }
 
 impl ClaimedCell {
@@ -166,6 +167,7 @@ impl<T, I> Lanes<T, I> {
                     return ClaimedCell {
                         cell: number,
                         ticket,
+                        priority,
                     };
                 }
                 // The word moved: look again.
@@ -197,8 +199,7 @@ impl<T, I> Lanes<T, I> {
     /// being written: the job is still the caller's (see [`take_back`](Self::take_back)).
     pub(crate) fn publish(&self, claimed: ClaimedCell) -> Result<(), SkippedCell> {
         let published = self.cell(claimed.cell).publish(claimed.ticket);
-        let lane = (u64::from(claimed.cell) / self.ring) as usize;
-        self.advance(&self.ends[lane].tail, claimed.ticket);
+        self.advance(&self.ends[claimed.priority.index()].tail, claimed.ticket);
         if published {
             Ok(())
         } else {

@@ -14,13 +14,13 @@
 //! # What runs on them
 //!
 //! Everything of the queue protocol (the lanes and their cells, the capacity words, the
-//! id table, the wake signal's listener count) is built on this module's atomics and
+//! id table, the wake signal's generation word) is built on this module's atomics and
 //! cells, so the models check it as it runs; no third-party concurrent structure sits
 //! on the hot path.
 //!
-//! The wake signal ([`WakeSignal`]) is ours too: a listener count that keeps
-//! notifications off any lock while nobody sleeps, over [`lock_signal`], a lock and a
-//! condition variable from this module that only sleepers and their wakers touch.
+//! The wake signal ([`WakeSignal`]) is ours too: a generation word that keeps
+//! notifications off any lock while nobody needs waking, over a lock and a condition
+//! variable from this module that only sleepers and their wakers touch.
 
 #[cfg(all(test, loom))]
 mod loom_model;
@@ -33,10 +33,7 @@ pub(crate) use self::std_types::*;
 #[cfg(all(test, loom))]
 pub(crate) use self::loom_model::*;
 
-mod lock_signal;
 mod wake_signal;
-
-use self::lock_signal as signal_impl;
 
 pub(crate) use self::wake_signal::WakeSignal;
 
