@@ -6,7 +6,9 @@
 //! | id               | what                                                           | workers wait in |
 //! |------------------|----------------------------------------------------------------|-----------------|
 //! | `concurrent`     | `ConcurrentQueue` (ours)                                       | `dequeue_blocking()` |
+//! | `concurrent_polling` | `ConcurrentQueue` with a poll budget of 200 µs (`with_poll_budget`) | `dequeue_blocking()` |
 //! | `mutex_condvar`  | `parking_lot::Mutex<InMemoryQueue>` + `parking_lot::Condvar`   | `Condvar::wait` |
+//! | `mutex_polling`  | the same, its workers trying the queue (`yield_now` between tries) for 200 µs before they wait | `Condvar::wait` |
 //!
 //! Each job's payload is the `Instant` read just before its enqueue; the worker reads
 //! the clock right after its dequeue returns, so the latency includes the enqueue, the
@@ -16,15 +18,22 @@
 //! how fast the queue is. The queue (capacity 1 024, `Reject`) is never full at these
 //! loads; a refused job would be counted and retried.
 //!
+//! The `cores busy` column is the CPU time the run used (all threads, the harness's
+//! own included) per second of wall time, averaged over the rounds: what polling
+//! costs.
+//!
 //! Rounds are interleaved: each round runs every contender once on every
 //! configuration, in an order rotated per round, so both contenders see the same
 //! machine conditions. The table reports, per configuration and contender, the p50,
-//! p99, p99.9 and max over all rounds' samples, and the ratio ours / mutex of each
-//! (lower is better for ours).
+//! p99, p99.9 and max over all rounds' samples, and the ratios ours / mutex of each
+//! (lower is better for ours): each of ours against the mutex queue as users write it
+//! (`mutex_condvar`), and the polling pair against each other.
 //!
 //! Run: `cargo bench --bench latency`. `BENCH_QUICK=1`: 3 rounds of 0.5 s instead of
 //! 7 rounds of 1 s. `BENCH_RATE=n` sets the offered load in jobs per second (default
-//! 20 000, spread over the front ends).
+//! 20 000, spread over the front ends). `BENCH_POLL_US=n` sets the polling contenders'
+//! budget (default 200 µs). `BENCH_SHAPES=8x8,4x4` runs only those front-end x worker
+//! configurations (default `1x1,2x2,4x4,8x8`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -72,10 +81,11 @@ impl LatencyQueue for ConcurrentQueue<Instant> {
 }
 
 /// What a user writes without us: the reference queue behind a lock, and a condition
-/// variable the workers sleep on.
+/// variable the workers sleep on (after polling for `poll_budget`, when it is not zero).
 struct Locked {
     queue: Mutex<InMemoryQueue<Instant>>,
     ready: Condvar,
+    poll_budget: Duration,
 }
 
 impl LatencyQueue for Locked {
@@ -95,6 +105,20 @@ impl LatencyQueue for Locked {
     }
 
     fn take(&self) -> Option<Instant> {
+        if !self.poll_budget.is_zero() {
+            let stop = Instant::now() + self.poll_budget;
+            loop {
+                match self.queue.lock().try_dequeue() {
+                    Ok(job) => return Some(job.item),
+                    Err(TryDequeueError::Empty) => {}
+                    Err(_) => return None,
+                }
+                if Instant::now() >= stop {
+                    break;
+                }
+                thread::yield_now();
+            }
+        }
         let mut queue = self.queue.lock();
         loop {
             match queue.try_dequeue() {
@@ -188,24 +212,57 @@ fn run_once(
 
 type Make = fn() -> Arc<dyn LatencyQueue>;
 
-fn contenders() -> [(&'static str, Make); 2] {
+/// The poll budget of the polling contenders: `BENCH_POLL_US` microseconds, 200 by
+/// default.
+fn poll_budget() -> Duration {
+    Duration::from_micros(
+        std::env::var("BENCH_POLL_US")
+            .ok()
+            .and_then(|us| us.parse().ok())
+            .unwrap_or(200),
+    )
+}
+
+fn concurrent(poll_budget: Duration) -> Arc<dyn LatencyQueue> {
+    Arc::new(
+        ConcurrentQueue::<Instant>::with_capacity_policy(CAPACITY, Policy::Reject)
+            .with_poll_budget(poll_budget),
+    )
+}
+
+fn locked(poll_budget: Duration) -> Arc<dyn LatencyQueue> {
+    Arc::new(Locked {
+        queue: Mutex::new(InMemoryQueue::with_capacity_policy(
+            CAPACITY,
+            Policy::Reject,
+        )),
+        ready: Condvar::new(),
+        poll_budget,
+    })
+}
+
+/// The contenders; the indices below name them in the ratio rows.
+fn contenders() -> [(&'static str, Make); 4] {
     [
-        ("concurrent", || {
-            Arc::new(ConcurrentQueue::<Instant>::with_capacity_policy(
-                CAPACITY,
-                Policy::Reject,
-            ))
-        }),
-        ("mutex_condvar", || {
-            Arc::new(Locked {
-                queue: Mutex::new(InMemoryQueue::with_capacity_policy(
-                    CAPACITY,
-                    Policy::Reject,
-                )),
-                ready: Condvar::new(),
-            })
-        }),
+        ("concurrent", || concurrent(Duration::ZERO)),
+        ("concurrent_polling", || concurrent(poll_budget())),
+        ("mutex_condvar", || locked(Duration::ZERO)),
+        ("mutex_polling", || locked(poll_budget())),
     ]
+}
+
+/// The ratio rows: (ours, mutex) contender indices.
+const RATIOS: [(usize, usize); 3] = [(0, 2), (1, 2), (1, 3)];
+
+/// CPU time this process has used so far (all threads, finished ones included), from
+/// `/proc/self/stat` in ticks of 10 ms (Linux's `USER_HZ`); `None` elsewhere.
+fn process_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
 }
 
 /// The value at quantile `q` of sorted `samples` (nearest rank).
@@ -232,22 +289,44 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(20_000);
-    let shapes = [(1, 1), (2, 2), (4, 4), (8, 8)].map(|(front_ends, workers)| Shape {
-        front_ends,
-        workers,
-    });
+    let shapes: Vec<Shape> = std::env::var("BENCH_SHAPES")
+        .unwrap_or_else(|_| "1x1,2x2,4x4,8x8".to_owned())
+        .split(',')
+        .map(|shape| {
+            let parsed = shape
+                .split_once('x')
+                .and_then(|(p, w)| Some((p.trim().parse().ok()?, w.trim().parse().ok()?)));
+            let (front_ends, workers) =
+                parsed.unwrap_or_else(|| panic!("BENCH_SHAPES: `{shape}` is not PxW"));
+            assert!(
+                front_ends > 0 && workers > 0,
+                "BENCH_SHAPES: `{shape}` needs P, W > 0"
+            );
+            Shape {
+                front_ends,
+                workers,
+            }
+        })
+        .collect();
     let contenders = contenders();
     println!(
-        "latency: {rounds} interleaved rounds of {duration:?}, offered load {rate} jobs/s, capacity {CAPACITY}, {} CPUs",
+        "latency: {rounds} interleaved rounds of {duration:?}, offered load {rate} jobs/s, capacity {CAPACITY}, poll budget {:?}, {} CPUs",
+        poll_budget(),
         thread::available_parallelism().map_or(1, |n| n.get())
     );
-    for shape in shapes {
+    for &shape in &shapes {
         let mut samples = vec![Vec::new(); contenders.len()];
         let mut refused = vec![0u64; contenders.len()];
+        // Cores kept busy (CPU seconds per second), summed over the rounds.
+        let mut busy = vec![0f64; contenders.len()];
         for round in 0..rounds {
             for k in 0..contenders.len() {
                 let i = (k + round) % contenders.len();
+                let (cpu_before, wall_before) = (process_cpu_time(), Instant::now());
                 let (latencies, n) = run_once((contenders[i].1)(), shape, rate, duration);
+                if let (Some(before), Some(after)) = (cpu_before, process_cpu_time()) {
+                    busy[i] += (after - before).as_secs_f64() / wall_before.elapsed().as_secs_f64();
+                }
                 samples[i].extend(latencies);
                 refused[i] += n;
             }
@@ -257,7 +336,7 @@ fn main() {
         }
         let quantiles = [0.5, 0.99, 0.999, 1.0];
         println!(
-            "\n| {}P{}W (µs) | p50 | p99 | p99.9 | max | jobs | refused |\n|---|---|---|---|---|---|---|",
+            "\n| {}P{}W (µs) | p50 | p99 | p99.9 | max | cores busy | jobs | refused |\n|---|---|---|---|---|---|---|---|",
             shape.front_ends, shape.workers
         );
         for (i, (name, _)) in contenders.iter().enumerate() {
@@ -266,26 +345,29 @@ fn main() {
                 .map(|&q| micros(quantile(&samples[i], q)))
                 .collect();
             println!(
-                "| {name} | {} | {} | {} | {} | {} | {} |",
+                "| {name} | {} | {} | {} | {} | {:.2} | {} | {} |",
                 q[0],
                 q[1],
                 q[2],
                 q[3],
+                busy[i] / rounds as f64,
                 samples[i].len(),
                 refused[i]
             );
         }
-        let ratio: Vec<String> = quantiles
-            .iter()
-            .map(|&q| {
-                let ours = quantile(&samples[0], q) as f64;
-                let mutex = quantile(&samples[1], q) as f64;
-                format!("{:.2}x", ours / mutex)
-            })
-            .collect();
-        println!(
-            "| concurrent / mutex_condvar | {} | {} | {} | {} | | |",
-            ratio[0], ratio[1], ratio[2], ratio[3]
-        );
+        for (ours, mutex) in RATIOS {
+            let ratio: Vec<String> = quantiles
+                .iter()
+                .map(|&q| {
+                    let a = quantile(&samples[ours], q) as f64;
+                    let b = quantile(&samples[mutex], q) as f64;
+                    format!("{:.2}x", a / b)
+                })
+                .collect();
+            println!(
+                "| {} / {} | {} | {} | {} | {} | | | |",
+                contenders[ours].0, contenders[mutex].0, ratio[0], ratio[1], ratio[2], ratio[3]
+            );
+        }
     }
 }

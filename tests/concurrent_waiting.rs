@@ -1,7 +1,8 @@
 //! The waiting dequeues of `ConcurrentQueue`: `dequeue_blocking` and the async
 //! `dequeue` are woken by an enqueue (one job for each blocked worker) and by close,
 //! `dequeue_timeout` by an enqueue before its deadline, with no lost wake-up, also when
-//! a notified async dequeue is dropped unpolled; `dequeue_timeout` and
+//! a notified async dequeue is dropped unpolled; a worker with a poll budget takes jobs,
+//! sees close, never polls past its deadline, and is woken after its budget runs out; `dequeue_timeout` and
 //! `dequeue_deadline` time out on an empty open queue but take a queued job at once,
 //! even with a zero timeout or a past deadline ([C6]: only the waiting calls wait, and
 //! only when there is nothing to take); a closed queue drains, then reports closed, not
@@ -199,6 +200,151 @@ fn blocking_dequeue_with_timeout_is_woken_before_its_deadline() {
         .recv_timeout(WATCHDOG)
         .expect("worker with a deadline slept through an enqueue (lost wake-up)");
     assert_eq!(got, Ok(9));
+}
+
+// ---------------------------------------------------------------------------------
+// Blocking dequeue with a poll budget.
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn the_poll_budget_is_zero_unless_set() {
+    let q = ConcurrentQueue::<()>::with_capacity(2);
+    assert_eq!(q.poll_budget(), Duration::ZERO);
+    let q = q.with_poll_budget(Duration::from_micros(200));
+    assert_eq!(q.poll_budget(), Duration::from_micros(200));
+}
+
+#[test]
+fn a_worker_that_never_sleeps_takes_every_job_in_order_then_sees_close() {
+    // A budget past the clock's range: the worker polls until a job or close, so close
+    // must end its polling (a poller that ignored close would spin past the watchdog).
+    let q = Arc::new(ConcurrentQueue::<()>::with_capacity(8).with_poll_budget(Duration::MAX));
+    let result = {
+        let q = Arc::clone(&q);
+        spawn_with_result(move || {
+            let mut served = Vec::new();
+            loop {
+                match q.dequeue_blocking() {
+                    Ok(job) => served.push(job.id),
+                    Err(QueueClosed) => return served,
+                }
+            }
+        })
+    };
+    for id in 0..100u64 {
+        // The worker keeps up or the queue fills: retry a full queue.
+        while q.enqueue(id, Batch).is_err() {
+            thread::yield_now();
+        }
+        if id % 10 == 0 {
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+    // Let the worker drain the queue and poll it empty, so that close lands while it
+    // polls.
+    thread::sleep(LET_IT_SLEEP);
+    q.close();
+    let served = result
+        .recv_timeout(WATCHDOG)
+        .expect("a polling worker never saw the queue closed");
+    assert_eq!(served, (0..100).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_polling_worker_whose_budget_ran_out_is_woken_by_enqueue_and_close() {
+    // A budget far shorter than the pause: the worker polls, then sleeps, and the
+    // enqueue's notification must reach it.
+    let q = Arc::new(
+        ConcurrentQueue::<&'static str>::with_capacity(4)
+            .with_poll_budget(Duration::from_micros(50)),
+    );
+    let result = spawn_blocked_worker(&q, None, |job| (job.id, job.item));
+    admit(&q, 5, Batch, "five");
+    let got = result
+        .recv_timeout(WATCHDOG)
+        .expect("a worker asleep after polling never woke up after an enqueue");
+    assert_eq!(got, Ok((5, "five")));
+    let result = spawn_blocked_worker(&q, None, |job| (job.id, job.item));
+    q.close();
+    let got = result
+        .recv_timeout(WATCHDOG)
+        .expect("a worker asleep after polling never woke up after close");
+    assert_eq!(got, Err(DequeueTimeoutError::Closed));
+}
+
+#[test]
+fn a_poll_budget_longer_than_the_timeout_stops_at_the_deadline() {
+    // A budget of an hour: a poller that ignored the deadline would run past the
+    // watchdog.
+    let q = Arc::new(
+        ConcurrentQueue::<()>::with_capacity(2).with_poll_budget(Duration::from_secs(3600)),
+    );
+    let result = {
+        let q = Arc::clone(&q);
+        spawn_with_result(move || {
+            (
+                q.dequeue_timeout(Duration::from_millis(5))
+                    .map(|job| job.id),
+                q.dequeue_deadline(std::time::Instant::now() + Duration::from_millis(5))
+                    .map(|job| job.id),
+            )
+        })
+    };
+    let got = result
+        .recv_timeout(WATCHDOG)
+        .expect("a polling dequeue_timeout ran past its deadline");
+    assert_eq!(
+        got,
+        (
+            Err(DequeueTimeoutError::Timeout),
+            Err(DequeueTimeoutError::Timeout)
+        )
+    );
+    // With a job queued, no poll and no wait.
+    assert!(q.enqueue(3, Interactive).unwrap().evicted.is_none());
+    assert_eq!(q.dequeue_timeout(Duration::ZERO).unwrap().id, 3);
+}
+
+#[test]
+fn polling_workers_serve_every_job_exactly_once() {
+    const WORKERS: usize = 3;
+    const JOBS: u64 = 3_000;
+    let q = Arc::new(
+        ConcurrentQueue::<u64>::with_capacity(16).with_poll_budget(Duration::from_micros(100)),
+    );
+    let results: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let q = Arc::clone(&q);
+            spawn_with_result(move || {
+                let mut served = Vec::new();
+                while let Ok(job) = q.dequeue_blocking() {
+                    assert_eq!(job.id, job.item);
+                    served.push(job.id);
+                }
+                served
+            })
+        })
+        .collect();
+    for id in 0..JOBS {
+        let priority = if id % 3 == 0 { Interactive } else { Batch };
+        while q.enqueue_item(id, priority, id).is_err() {
+            thread::yield_now();
+        }
+        if id % 500 == 0 {
+            // Long enough for every worker's budget to run out: some sleep.
+            thread::sleep(Duration::from_millis(2));
+        }
+    }
+    q.close();
+    let mut served: Vec<u64> = results
+        .iter()
+        .flat_map(|rx| {
+            rx.recv_timeout(WATCHDOG)
+                .expect("a polling worker never returned after close")
+        })
+        .collect();
+    served.sort_unstable();
+    assert_eq!(served, (0..JOBS).collect::<Vec<_>>());
 }
 
 // ---------------------------------------------------------------------------------

@@ -18,8 +18,8 @@
 //!   producer's order (the final drain counts as coming after every thread);
 //! * \[C4\] and `Empty`: a dequeue by thread X returns neither `Batch` nor `Empty` while
 //!   a job that X itself admitted earlier is provably live and in its lane for the whole
-//!   call (X dequeues or evicts it later, or the final drain gets it; a job that ends
-//!   canceled proves nothing, the documented exception to \[C4\]);
+//!   call (X dequeues, cancels or evicts it later, or the final drain gets it; a job
+//!   that another thread ends proves nothing, as its timing is unknown);
 //! * \[Q7\] once a thread saw `TryDequeueError::Closed`, nothing is admitted any more;
 //!   the final drain ends with `Closed`, not `Empty`, and leaves `len() == 0`;
 //! * capacity 0 admits nothing; `Closed` refusals only when the input closes the queue.
@@ -44,6 +44,12 @@ use orchestrator_core::queue::{
 mod queue_choices;
 use queue_choices::{Capacity, PolicyChoice, Prio};
 
+/// The queue's poll budget, for [`Op::DequeuePolling`] (the other ops never poll).
+const POLL_BUDGET: Duration = Duration::from_micros(20);
+/// The timeout of [`Op::DequeuePolling`]: longer than the budget, so that the call
+/// polls, then sleeps.
+const POLLING_TIMEOUT: Duration = Duration::from_micros(50);
+
 #[derive(Arbitrary, Debug, Clone, Copy)]
 enum Op {
     Enqueue {
@@ -63,6 +69,10 @@ enum Op {
         what: u8,
     },
     Yield,
+    /// `dequeue_timeout` of a few microseconds on the queue's poll budget: the worker
+    /// polls, then may sleep briefly; `Timeout` is read as `Empty` (its last look found
+    /// the queue empty).
+    DequeuePolling,
     /// Closes the queue only when `gate >= 0xF8`, so that most inputs never close early.
     Close {
         gate: u8,
@@ -218,6 +228,11 @@ fn run_thread<'a>(
                 Err(DequeueTimeoutError::Timeout) => log.push((step, Event::Empty)),
                 Err(_) => log.push((step, Event::Closed)),
             },
+            Op::DequeuePolling => match queue.dequeue_timeout(POLLING_TIMEOUT) {
+                Ok(job) => dequeued(step, &mut log, job),
+                Err(DequeueTimeoutError::Timeout) => log.push((step, Event::Empty)),
+                Err(_) => log.push((step, Event::Closed)),
+            },
             Op::Cancel { id } => {
                 let id = id_of(id);
                 if let Some(item) = queue.cancel(&id) {
@@ -313,7 +328,7 @@ fuzz_target!(|input: Input| {
     let drain_order: Vec<u32>;
     {
         let queue: ConcurrentQueue<Tracked<'_>> =
-            ConcurrentQueue::with_capacity_policy(capacity, policy);
+            ConcurrentQueue::with_capacity_policy(capacity, policy).with_poll_budget(POLL_BUDGET);
         let barrier = Barrier::new(threads);
         logs = std::thread::scope(|scope| {
             let handles: Vec<_> = per_thread
@@ -485,18 +500,14 @@ fuzz_target!(|input: Input| {
         }
 
         // Jobs this thread admitted, with the step, that provably stayed live (and in
-        // their lane) until a later dequeue or eviction by this thread, or the final drain.
+        // their lane) until a later dequeue, cancel or eviction by this thread, or the
+        // final drain.
         let mine: Vec<(usize, u32, Priority, usize)> = log
             .iter()
             .filter_map(|(step, event)| match *event {
                 Event::Admitted { serial } => {
-                    let (end_thread, end_step, how) = end_of(serial as usize)?;
-                    let live_until = if how == End::Canceled {
-                        // The documented exception to [C4]: a job that another worker
-                        // has popped but not yet claimed is invisible to a dequeue, and
-                        // may then still lose to `cancel`. Such a job proves nothing.
-                        return None;
-                    } else if end_thread == DRAIN {
+                    let (end_thread, end_step, _) = end_of(serial as usize)?;
+                    let live_until = if end_thread == DRAIN {
                         usize::MAX
                     } else if end_thread == thread {
                         end_step

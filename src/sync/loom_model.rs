@@ -15,6 +15,12 @@ pub(crate) fn spin_hint() {
     loom::thread::yield_now();
 }
 
+/// Lets loom schedule another thread.
+#[inline]
+pub(crate) fn yield_now() {
+    loom::thread::yield_now();
+}
+
 /// Reads an atomic through `&mut`; loom checks that the access really is exclusive.
 #[inline]
 pub(crate) fn read_exclusive_u64(atomic: &mut AtomicU64) -> u64 {

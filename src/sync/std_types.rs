@@ -23,6 +23,13 @@ pub(crate) fn spin_hint() {
     core::hint::spin_loop();
 }
 
+/// Gives the CPU to another runnable thread, if any: a worker polling the queue lets
+/// the producers it waits for run.
+#[inline]
+pub(crate) fn yield_now() {
+    std::thread::yield_now();
+}
+
 /// Reads an atomic through `&mut` (no other thread can access it).
 #[inline]
 pub(crate) fn read_exclusive_u64(atomic: &mut AtomicU64) -> u64 {

@@ -1,5 +1,5 @@
 //! No lost wake-up: an enqueue or a close that lands while a worker is going to sleep
-//! wakes it (blocking and async dequeue).
+//! wakes it (blocking and async dequeue, and a blocking dequeue that polls first).
 
 use super::model;
 use crate::queue::{ConcurrentQueue, Policy, Priority, QueueClosed};
@@ -110,5 +110,21 @@ fn close_wakes_a_worker_left_asleep_by_an_earlier_notification() {
             results == [Ok(1), Err(QueueClosed)] || results == [Err(QueueClosed), Ok(1)],
             "{results:?}"
         );
+    });
+}
+
+#[test]
+fn an_enqueue_alone_wakes_a_worker_that_polled_first() {
+    model(|| {
+        // Inside a model the poll budget is two tries; the enqueue may land before,
+        // during or after them, and the sleep that follows must still see it.
+        let q = Arc::new(
+            ConcurrentQueue::<(), u64>::with_capacity(2)
+                .with_poll_budget(std::time::Duration::from_micros(200)),
+        );
+        let q1 = Arc::clone(&q);
+        let worker = thread::spawn(move || q1.dequeue_blocking().map(|job| job.id));
+        assert!(q.enqueue(1, Priority::Batch).is_ok());
+        assert_eq!(worker.join().unwrap(), Ok(1));
     });
 }
