@@ -6,9 +6,9 @@
 //! | id               | what                                                           | workers wait in |
 //! |------------------|----------------------------------------------------------------|-----------------|
 //! | `concurrent`     | `ConcurrentQueue` (ours)                                       | `dequeue_blocking()` |
-//! | `concurrent_polling` | `ConcurrentQueue` with a poll budget of 200 µs (`with_poll_budget`) | `dequeue_blocking()` |
+//! | `concurrent_polling` | `ConcurrentQueue` with a poll budget of 1 ms (`with_poll_budget`) | `dequeue_blocking()` |
 //! | `mutex_condvar`  | `parking_lot::Mutex<InMemoryQueue>` + `parking_lot::Condvar`   | `Condvar::wait` |
-//! | `mutex_polling`  | the same, its workers trying the queue (`yield_now` between tries) for 200 µs before they wait | `Condvar::wait` |
+//! | `mutex_polling`  | the same, its workers trying the queue (`yield_now` between tries) for the same budget before they wait | `Condvar::wait` |
 //!
 //! Each job's payload is the `Instant` read just before its enqueue; the worker reads
 //! the clock right after its dequeue returns, so the latency includes the enqueue, the
@@ -32,7 +32,7 @@
 //! Run: `cargo bench --bench latency`. `BENCH_QUICK=1`: 3 rounds of 0.5 s instead of
 //! 7 rounds of 1 s. `BENCH_RATE=n` sets the offered load in jobs per second (default
 //! 20 000, spread over the front ends). `BENCH_POLL_US=n` sets the polling contenders'
-//! budget (default 200 µs). `BENCH_SHAPES=8x8,4x4` runs only those front-end x worker
+//! budget (default 1 ms). `BENCH_SHAPES=8x8,4x4` runs only those front-end x worker
 //! configurations (default `1x1,2x2,4x4,8x8`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -212,14 +212,14 @@ fn run_once(
 
 type Make = fn() -> Arc<dyn LatencyQueue>;
 
-/// The poll budget of the polling contenders: `BENCH_POLL_US` microseconds, 200 by
+/// The poll budget of the polling contenders: `BENCH_POLL_US` microseconds, 1 000 by
 /// default.
 fn poll_budget() -> Duration {
     Duration::from_micros(
         std::env::var("BENCH_POLL_US")
             .ok()
             .and_then(|us| us.parse().ok())
-            .unwrap_or(200),
+            .unwrap_or(1_000),
     )
 }
 
