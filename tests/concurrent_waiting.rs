@@ -75,26 +75,34 @@ fn spawn_blocked_worker<T: Send + 'static, R: Send + 'static>(
     result
 }
 
-#[test]
-fn blocking_dequeue_is_woken_by_enqueue() {
-    let q = Arc::new(ConcurrentQueue::<&'static str>::with_capacity(4));
-    let result = spawn_blocked_worker(&q, None, |job| (job.id, job.item));
-    admit(&q, 5, Batch, "five");
+/// A worker blocked on the open, empty `q` gets the job enqueued next.
+fn assert_woken_by_enqueue(q: &Arc<ConcurrentQueue<&'static str>>) {
+    let result = spawn_blocked_worker(q, None, |job| (job.id, job.item));
+    admit(q, 5, Batch, "five");
     let got = result
         .recv_timeout(WATCHDOG)
         .expect("blocked worker never woke up after an enqueue (lost wake-up)");
     assert_eq!(got, Ok((5, "five")));
 }
 
-#[test]
-fn blocking_dequeue_is_woken_by_close() {
-    let q = Arc::new(ConcurrentQueue::<()>::with_capacity(4));
-    let result = spawn_blocked_worker(&q, None, |job| job.id);
+/// A worker blocked on the empty `q` sees `Closed` once `q` is closed.
+fn assert_woken_by_close<T: Send + 'static>(q: &Arc<ConcurrentQueue<T>>) {
+    let result = spawn_blocked_worker(q, None, |job| job.id);
     q.close();
     let got = result
         .recv_timeout(WATCHDOG)
         .expect("blocked worker never woke up after close (lost wake-up)");
     assert_eq!(got, Err(DequeueTimeoutError::Closed));
+}
+
+#[test]
+fn blocking_dequeue_is_woken_by_enqueue() {
+    assert_woken_by_enqueue(&Arc::new(ConcurrentQueue::with_capacity(4)));
+}
+
+#[test]
+fn blocking_dequeue_is_woken_by_close() {
+    assert_woken_by_close(&Arc::new(ConcurrentQueue::<()>::with_capacity(4)));
 }
 
 #[test]
@@ -252,24 +260,11 @@ fn a_worker_that_never_sleeps_takes_every_job_in_order_then_sees_close() {
 
 #[test]
 fn a_polling_worker_whose_budget_ran_out_is_woken_by_enqueue_and_close() {
-    // A budget far shorter than the pause: the worker polls, then sleeps, and the
-    // enqueue's notification must reach it.
-    let q = Arc::new(
-        ConcurrentQueue::<&'static str>::with_capacity(4)
-            .with_poll_budget(Duration::from_micros(50)),
-    );
-    let result = spawn_blocked_worker(&q, None, |job| (job.id, job.item));
-    admit(&q, 5, Batch, "five");
-    let got = result
-        .recv_timeout(WATCHDOG)
-        .expect("a worker asleep after polling never woke up after an enqueue");
-    assert_eq!(got, Ok((5, "five")));
-    let result = spawn_blocked_worker(&q, None, |job| (job.id, job.item));
-    q.close();
-    let got = result
-        .recv_timeout(WATCHDOG)
-        .expect("a worker asleep after polling never woke up after close");
-    assert_eq!(got, Err(DequeueTimeoutError::Closed));
+    // A budget far shorter than the pause before the enqueue (or close): the worker
+    // polls, then sleeps, and the notification must reach it.
+    let q = Arc::new(ConcurrentQueue::with_capacity(4).with_poll_budget(Duration::from_micros(50)));
+    assert_woken_by_enqueue(&q);
+    assert_woken_by_close(&q);
 }
 
 #[test]

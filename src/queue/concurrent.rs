@@ -624,7 +624,9 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
             (Some(end), Some(at)) => Some(end.min(at)),
             (end, at) => end.or(at),
         };
-        let mut tries = 0u32;
+        // Loom has no clock: inside a model the budget is two tries, so that the models
+        // reach the sleep that follows.
+        let mut loom_tries_left = 2u32;
         loop {
             yield_now();
             match self.try_dequeue() {
@@ -632,11 +634,9 @@ impl<T: Send, I: JobId> ConcurrentQueue<T, I> {
                 Err(TryDequeueError::Empty) => {}
                 Err(_) => return Some(Err(DequeueTimeoutError::Closed)),
             }
-            tries = tries.saturating_add(1);
-            // Loom has no clock: inside a model the budget is two tries, so that the
-            // models reach the sleep that follows.
             let spent = if IN_LOOM_MODEL {
-                tries == 2
+                loom_tries_left -= 1;
+                loom_tries_left == 0
             } else {
                 stop.is_some_and(|at| at <= Instant::now())
             };

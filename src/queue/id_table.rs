@@ -270,7 +270,7 @@ impl<I: Copy + Eq + Hash> IdTable<I> {
     }
 
     /// The number of buckets.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn buckets(&self) -> usize {
         self.entries.len()
     }
@@ -283,7 +283,7 @@ impl<I: Copy + Eq + Hash> IdTable<I> {
     }
 
     /// How many groups a lookup of `id` reads.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     fn groups_probed(&self, id: &I) -> usize {
         let (home, _) = self.home_and_tag(id);
         let mut groups = 0;

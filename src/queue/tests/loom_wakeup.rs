@@ -77,17 +77,19 @@ fn the_cancel_that_drains_a_closed_queue_wakes_a_blocking_dequeue() {
     });
 }
 
+/// A worker blocked on `q` gets the one job enqueued, with no close behind it to
+/// rescue a lost wake-up: the enqueue's own notification must reach the worker.
+fn an_enqueue_alone_wakes_a_worker_of(q: ConcurrentQueue<(), u64>) {
+    let q = Arc::new(q);
+    let q1 = Arc::clone(&q);
+    let worker = thread::spawn(move || q1.dequeue_blocking().map(|job| job.id));
+    assert!(q.enqueue(1, Priority::Batch).is_ok());
+    assert_eq!(worker.join().unwrap(), Ok(1));
+}
+
 #[test]
 fn an_enqueue_alone_wakes_a_blocking_dequeue() {
-    model(|| {
-        let q = Arc::new(ConcurrentQueue::<(), u64>::with_capacity(2));
-        let q1 = Arc::clone(&q);
-        let worker = thread::spawn(move || q1.dequeue_blocking().map(|job| job.id));
-        // No close behind it to rescue a lost wake-up: the enqueue's own notification
-        // must reach the worker.
-        assert!(q.enqueue(1, Priority::Batch).is_ok());
-        assert_eq!(worker.join().unwrap(), Ok(1));
-    });
+    model(|| an_enqueue_alone_wakes_a_worker_of(ConcurrentQueue::with_capacity(2)));
 }
 
 #[test]
@@ -115,16 +117,12 @@ fn close_wakes_a_worker_left_asleep_by_an_earlier_notification() {
 
 #[test]
 fn an_enqueue_alone_wakes_a_worker_that_polled_first() {
+    // Inside a model the poll budget is two tries; the enqueue may land before, during
+    // or after them, and the sleep that follows must still see it.
     model(|| {
-        // Inside a model the poll budget is two tries; the enqueue may land before,
-        // during or after them, and the sleep that follows must still see it.
-        let q = Arc::new(
-            ConcurrentQueue::<(), u64>::with_capacity(2)
+        an_enqueue_alone_wakes_a_worker_of(
+            ConcurrentQueue::with_capacity(2)
                 .with_poll_budget(std::time::Duration::from_micros(200)),
-        );
-        let q1 = Arc::clone(&q);
-        let worker = thread::spawn(move || q1.dequeue_blocking().map(|job| job.id));
-        assert!(q.enqueue(1, Priority::Batch).is_ok());
-        assert_eq!(worker.join().unwrap(), Ok(1));
+        )
     });
 }
